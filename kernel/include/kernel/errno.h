@@ -1,0 +1,18 @@
+/*
+ * Error numbers for kernel code: an action returns 0 or a negative one of
+ * these. The values are Linux's (and newlib's), so they pass to apps as
+ * they are.
+ */
+#ifndef KERNEL_ERRNO_H
+#define KERNEL_ERRNO_H
+
+#define KERR_ENOENT 2
+#define KERR_EIO 5
+#define KERR_E2BIG 7
+#define KERR_ENOMEM 12
+#define KERR_EINVAL 22
+#define KERR_ENOSPC 28
+#define KERR_ERANGE 34
+#define KERR_ENOSYS 38
+
+#endif

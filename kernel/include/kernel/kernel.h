@@ -1,0 +1,23 @@
+/*
+ * The kernel's entry into generic code and its way out, plus the one
+ * symbol every image must provide: app_main, the app's entry point
+ * (libc-glue's C start-up, the in-guest test runner, or kernel/noapp.c).
+ */
+#ifndef KERNEL_KERNEL_H
+#define KERNEL_KERNEL_H
+
+#include <skiff/bootinfo.h>
+
+/* Called once by the architecture entry code with a validated boot info. */
+__attribute__((noreturn)) void kernel_main(struct boot_info *bi);
+
+/* Stop the VM with an exit status (see docs/boot-protocol.md). */
+__attribute__((noreturn)) void kernel_exit(int status);
+
+/* The boot info the kernel started with; valid after kernel_main begins. */
+const struct boot_info *kernel_boot_info(void);
+
+/* Provided by the app side of the image. argv[argc] is NULL. */
+int app_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * Generic kernel start-up: parse the command line, bring up the console,
+ * print the banner and the boot info summary, run the app, exit with its
+ * status. Later subsystems (memory, interrupts, SMP) are brought up here,
+ * in dependency order, before the app.
+ */
+#include <arch/cpu.h>
+#include <arch/platform.h>
+#include <kernel/cmdline.h>
+#include <kernel/console.h>
+#include <kernel/kernel.h>
+#include <kernel/lib.h>
+
+#define CMDLINE_MAX 4096
+
+static struct boot_info *boot_info;
+static char cmdline_buf[CMDLINE_MAX];
+static struct cmdline cmdline;
+
+const struct boot_info *kernel_boot_info(void)
+{
+	return boot_info;
+}
+
+static const char *firmware_name(uint32_t fw)
+{
+	switch (fw) {
+	case BOOT_FW_PVH:
+		return "PVH";
+	case BOOT_FW_BIOS:
+		return "BIOS";
+	case BOOT_FW_UEFI:
+		return "UEFI";
+	default:
+		return "unknown firmware";
+	}
+}
+
+static const char *mem_type_name(uint32_t type)
+{
+	static const char *const names[] = {
+		[BOOT_MEM_USABLE] = "usable",
+		[BOOT_MEM_RESERVED] = "reserved",
+		[BOOT_MEM_ACPI_RECLAIMABLE] = "ACPI data",
+		[BOOT_MEM_ACPI_NVS] = "ACPI NVS",
+		[BOOT_MEM_BAD] = "bad",
+		[BOOT_MEM_BOOTLOADER] = "loader",
+		[BOOT_MEM_KERNEL] = "kernel",
+	};
+
+	if (type < ARRAY_SIZE(names) && names[type])
+		return names[type];
+	return "unknown";
+}
+
+static void print_memory_map(const struct boot_info *bi)
+{
+	const struct boot_mem_range *r =
+		(const struct boot_mem_range *)(uintptr_t)bi->mmap;
+	uint64_t usable = 0;
+
+	for (uint32_t i = 0; i < bi->mmap_count; i++) {
+		kprintf("mem: [0x%016llx-0x%016llx] %s\n",
+			(unsigned long long)r[i].base,
+			(unsigned long long)(r[i].base + r[i].length - 1),
+			mem_type_name(r[i].type));
+		if (r[i].type == BOOT_MEM_USABLE)
+			usable += r[i].length;
+	}
+	kprintf("mem: %llu KiB usable in %u ranges\n",
+		(unsigned long long)(usable >> 10), bi->mmap_count);
+}
+
+void kernel_main(struct boot_info *bi)
+{
+	const char *raw = (const char *)(uintptr_t)bi->cmdline;
+	const char *uart, *app_name = "app";
+	uint16_t port = CONSOLE_DEFAULT_PORT;
+	int parse_err, uart_err = 0, rc;
+	size_t len = raw ? strlen(raw) : 0;
+
+	boot_info = bi;
+	/* Keep our own copy: the loader's memory is reclaimable later. */
+	if (len >= sizeof(cmdline_buf))
+		len = sizeof(cmdline_buf) - 1;
+	memcpy(cmdline_buf, raw ? raw : "", len);
+	cmdline_buf[len] = '\0';
+	parse_err = cmdline_parse(cmdline_buf, app_name, &cmdline);
+
+	uart = parse_err ? NULL : cmdline_option(&cmdline, "uart");
+	if (uart)
+		uart_err = cmdline_parse_uart(uart, &port);
+	if (uart_err)
+		port = CONSOLE_DEFAULT_PORT;
+	console_init(port);
+
+	kprintf("skiff " SKIFF_VERSION ": x86_64 unikernel, booted by %s\n",
+		firmware_name(bi->firmware));
+	if (uart_err)
+		kprintf("cmdline: uart=%s: not a UART (io:PORT, ttySn, comN or "
+			"none); using COM1\n",
+			uart);
+	if (raw && raw[len])
+		kprintf("cmdline: longer than %d bytes; truncated\n",
+			CMDLINE_MAX - 1);
+	if (parse_err) {
+		kprintf("cmdline: %s; ignoring the command line\n",
+			cmdline.error);
+		cmdline_parse(NULL, app_name, &cmdline);
+	}
+	kprintf("cmdline: \"%s\"\n", raw ? raw : "");
+	print_memory_map(bi);
+
+	rc = app_main(cmdline.argc, cmdline.argv);
+	kernel_exit(rc);
+}
+
+void kernel_exit(int status)
+{
+	kprintf("kernel: exit status %d\n", status);
+	platform_debug_exit((uint32_t)status);
+	kprintf("kernel: halted\n");
+	cpu_halt_forever();
+}
