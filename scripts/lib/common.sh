@@ -37,6 +37,7 @@ build_tree() {
 	if [ ! -f "$b/build.ninja" ]; then
 		meson setup "$b" "$top" \
 			--cross-file "$top/scripts/cross/x86_64-elf.ini" \
+			--native-file "$top/scripts/cross/native.ini" \
 			-Dnewlib="$(newlib_prefix)/x86_64-elf" \
 			-Dlwip="$(lwip_dir)" >"$top/build-setup.log" 2>&1 || {
 			cat "$top/build-setup.log" >&2
