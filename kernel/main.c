@@ -71,6 +71,58 @@ static void print_memory_map(const struct boot_info *bi)
 		(unsigned long long)(usable >> 10), bi->mmap_count);
 }
 
+/* Microseconds between two TSC stamps, for the boot time line. */
+static uint64_t tsc_us(uint64_t from, uint64_t to, uint64_t hz)
+{
+	if (!to || to < from || !hz)
+		return 0;
+	return (to - from) * 1000000 / hz;
+}
+
+static void print_us(const char *what, uint64_t us)
+{
+	kprintf("%s %llu.%03llu ms", what, (unsigned long long)(us / 1000),
+		(unsigned long long)(us % 1000));
+}
+
+/* One line per boot: where the time went, from the loader's stamps. The
+ * TSC starts at 0 at CPU reset, so the first stamp is also the firmware's
+ * time. */
+static void print_boot_times(const struct boot_info *bi)
+{
+	uint64_t ts[BOOT_TS_COUNT];
+	uint64_t hz = tsc_calibrate_pit();
+	uint64_t entry;
+
+	memcpy(ts, (const void *)bi->tsc, sizeof(ts));
+	entry = ts[BOOT_TS_KERNEL_ENTRY];
+
+	if (!hz) {
+		kprintf("boot: no PIT to calibrate the TSC; no boot times\n");
+		return;
+	}
+	kprintf("boot: tsc %llu MHz;", (unsigned long long)(hz / 1000000));
+	if (ts[BOOT_TS_LOADER_ENTRY]) {
+		print_us(" reset to loader",
+			 tsc_us(0, ts[BOOT_TS_LOADER_ENTRY], hz));
+		print_us(", loader to kernel",
+			 tsc_us(ts[BOOT_TS_LOADER_ENTRY], entry, hz));
+		kprintf(" (");
+		print_us("to stage 2", tsc_us(ts[BOOT_TS_LOADER_ENTRY],
+					      ts[BOOT_TS_STAGE2_ENTRY], hz));
+		print_us(", fs", tsc_us(ts[BOOT_TS_STAGE2_ENTRY],
+					ts[BOOT_TS_FS_READY], hz));
+		print_us(", load", tsc_us(ts[BOOT_TS_FS_READY],
+					  ts[BOOT_TS_KERNEL_LOADED], hz));
+		print_us(", enter",
+			 tsc_us(ts[BOOT_TS_KERNEL_LOADED], entry, hz));
+		kprintf(")");
+	} else {
+		print_us(" reset to kernel", tsc_us(0, entry, hz));
+	}
+	kprintf("\n");
+}
+
 void kernel_main(struct boot_info *bi)
 {
 	const char *raw = (const char *)(uintptr_t)bi->cmdline;
@@ -110,6 +162,7 @@ void kernel_main(struct boot_info *bi)
 	}
 	kprintf("cmdline: \"%s\"\n", raw ? raw : "");
 	print_memory_map(bi);
+	print_boot_times(bi);
 
 	rc = app_main(cmdline.argc, cmdline.argv);
 	kernel_exit(rc);

@@ -39,7 +39,8 @@ static void put_str(struct out *o, const struct spec *s, const char *str)
 
 	if (!str)
 		str = "(null)";
-	while (str[len] && (s->prec < 0 || len < s->prec))
+	/* Check the precision first: with one, str need not be terminated. */
+	while ((s->prec < 0 || len < s->prec) && str[len])
 		len++;
 	if (!s->left)
 		pad(o, ' ', s->width - len);

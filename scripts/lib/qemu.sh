@@ -59,3 +59,45 @@ show_log() {
 	fi
 	echo "  ---"
 }
+
+# qemu_boot_until TIMEOUT LOG PATTERN [qemu args...]
+# Like qemu_boot, but stops the VM as soon as a line matching the extended
+# regex PATTERN appears on the serial console (for boots that are meant to
+# halt, or servers that never exit). Sets QEMU_MATCHED to 1 if it did,
+# and QEMU_ALIVE to 1 if the VM was still up a moment after the match (a
+# halted guest is; one that reset would have made QEMU exit, -no-reboot).
+qemu_boot_until() {
+	local limit=$1 log=$2 pattern=$3 pid deadline
+	shift 3
+	: >"$log"
+	QEMU_MATCHED=0
+	QEMU_ALIVE=0
+	# shellcheck disable=SC2046
+	timeout --kill-after=5 "$limit" "$QEMU" $(qemu_accel_args) \
+		-display none -no-reboot -monitor none \
+		-serial "file:$log" \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		"$@" </dev/null >"$log.qemu" 2>&1 &
+	pid=$!
+	deadline=$((SECONDS + limit + 10))
+	while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+		if grep -Eq "$pattern" "$log" 2>/dev/null; then
+			QEMU_MATCHED=1
+			sleep 0.3 # let the rest of the line (and a halt) land
+			kill -0 "$pid" 2>/dev/null && QEMU_ALIVE=1
+			kill "$pid" 2>/dev/null
+			break
+		fi
+		sleep 0.05
+	done
+	wait "$pid" 2>/dev/null
+	QEMU_RC=$?
+	grep -Eq "$pattern" "$log" 2>/dev/null && QEMU_MATCHED=1
+	if [ "$QEMU_MATCHED" = 1 ]; then
+		QEMU_WHY="matched '$pattern'"
+	elif [ "$QEMU_RC" = 124 ]; then
+		QEMU_WHY="timed out after ${limit}s without '$pattern'"
+	else
+		QEMU_WHY="QEMU ended (exit code $QEMU_RC) without '$pattern'"
+	fi
+}

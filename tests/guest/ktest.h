@@ -37,6 +37,10 @@ struct ktest_case {
 
 #define KTEST(name_) KTEST_FLAGS(name_, 0)
 
+/* A kernel option from the boot command line ("ktest.firmware=bios"), or
+ * NULL: how a boot tells its tests what to expect. */
+const char *ktest_option(const char *name);
+
 void ktest_fail(struct ktest *t, const char *file, int line, const char *fmt,
 		...) __attribute__((format(printf, 4, 5)));
 

@@ -15,12 +15,36 @@
 
 #include "ktest.h"
 #include <arch/cpu.h>
+#include <kernel/cmdline.h>
 #include <kernel/console.h>
 #include <kernel/kernel.h>
 #include <kernel/lib.h>
 #include <kernel/printf.h>
 
 extern const struct ktest_case __ktests_start[], __ktests_end[];
+
+static char opt_buf[4096];
+static struct cmdline opt_cl;
+static bool opt_parsed;
+
+const char *ktest_option(const char *name)
+{
+	const struct boot_info *bi = kernel_boot_info();
+	const char *raw = (const char *)(uintptr_t)bi->cmdline;
+
+	if (!opt_parsed) {
+		size_t n = raw ? strlen(raw) : 0;
+
+		if (n >= sizeof(opt_buf))
+			n = sizeof(opt_buf) - 1;
+		memcpy(opt_buf, raw ? raw : "", n);
+		opt_buf[n] = '\0';
+		if (cmdline_parse(opt_buf, "tests", &opt_cl) < 0)
+			cmdline_parse(NULL, "tests", &opt_cl);
+		opt_parsed = true;
+	}
+	return cmdline_option(&opt_cl, name);
+}
 
 void ktest_fail(struct ktest *t, const char *file, int line, const char *fmt,
 		...)

@@ -15,9 +15,9 @@
 #include <kernel/console.h>
 #include <kernel/kernel.h>
 #include <kernel/lib.h>
+#include <memmap.h>
 
 #define HVM_START_MAGIC 0x336ec578
-#define PVH_MAX_RANGES 128
 #define PVH_MAX_MODULES 16
 
 struct hvm_start_info {
@@ -70,24 +70,8 @@ _Static_assert(offsetof(struct hvm_memmap_entry, reserved) == 20, "layout");
 extern uint64_t boot_entry_tsc;
 
 static struct boot_info pvh_info;
-static struct boot_mem_range pvh_ranges[PVH_MAX_RANGES];
+static struct boot_mem_range pvh_ranges[MEMMAP_MAX];
 static struct boot_module pvh_modules[PVH_MAX_MODULES];
-
-static uint32_t e820_to_boot_type(uint32_t t)
-{
-	switch (t) {
-	case 1:
-		return BOOT_MEM_USABLE;
-	case 3:
-		return BOOT_MEM_ACPI_RECLAIMABLE;
-	case 4:
-		return BOOT_MEM_ACPI_NVS;
-	case 5:
-		return BOOT_MEM_BAD;
-	default:
-		return BOOT_MEM_RESERVED;
-	}
-}
 
 /* Early failure: the console may not be set up yet, so set up COM1. */
 static __attribute__((noreturn)) void early_fail(const char *what)
@@ -102,6 +86,7 @@ void pvh_main(const struct hvm_start_info *si)
 {
 	struct boot_info *bi = &pvh_info;
 	uint32_t n = 0;
+	int rc;
 
 	if (si->magic != HVM_START_MAGIC)
 		early_fail("PVH start info has a bad magic");
@@ -120,26 +105,16 @@ void pvh_main(const struct hvm_start_info *si)
 
 	const struct hvm_memmap_entry *e =
 		(const struct hvm_memmap_entry *)(uintptr_t)si->memmap_paddr;
-	for (uint32_t i = 0; i < si->memmap_entries && n < PVH_MAX_RANGES;
-	     i++) {
-		if (!e[i].size)
-			continue;
+	for (uint32_t i = 0; i < si->memmap_entries && n < MEMMAP_MAX; i++) {
 		pvh_ranges[n].base = e[i].addr;
 		pvh_ranges[n].length = e[i].size;
-		pvh_ranges[n].type = e820_to_boot_type(e[i].type);
+		pvh_ranges[n].type = memmap_e820_type(e[i].type);
 		n++;
 	}
-	/* Insertion sort by base: the list is short and nearly sorted. */
-	for (uint32_t i = 1; i < n; i++) {
-		struct boot_mem_range r = pvh_ranges[i];
-		uint32_t j = i;
-
-		while (j > 0 && pvh_ranges[j - 1].base > r.base) {
-			pvh_ranges[j] = pvh_ranges[j - 1];
-			j--;
-		}
-		pvh_ranges[j] = r;
-	}
+	rc = memmap_normalize(pvh_ranges, n, MEMMAP_MAX);
+	if (rc <= 0)
+		early_fail("PVH memory map is empty or too fragmented");
+	n = (uint32_t)rc;
 	bi->mmap = (uintptr_t)pvh_ranges;
 	bi->mmap_count = n;
 

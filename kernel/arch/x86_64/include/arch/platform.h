@@ -17,4 +17,7 @@ void uart_putc(uint16_t port, char c);
  * took the write, so that the caller can halt instead. */
 void platform_debug_exit(uint32_t status);
 
+/* TSC ticks per second measured against the PIT; 0 if no PIT answered. */
+uint64_t tsc_calibrate_pit(void);
+
 #endif

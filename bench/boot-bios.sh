@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Benchmark: BIOS boot time, MBR first instruction to kernel entry, from
+# the TSC stamps in the boot info (the kernel prints them on COM1), as a
+# median over repeated boots; next to CPU reset to MBR (SeaBIOS), and the
+# size of the boot code on disk. Uses TCG unless --accel kvm.
+#
+#   bench/boot-bios.sh [--runs N] [--accel tcg|kvm]
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/lib/common.sh"
+. "$top/scripts/lib/qemu.sh"
+
+runs=11
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--runs) runs=$2; shift ;;
+	--accel) SKIFF_ACCEL=$2; shift ;;
+	-h | --help) sed -n '2,7p' "$0"; exit 0 ;;
+	*) die "boot-bios: unknown argument '$1'" ;;
+	esac
+	shift
+done
+
+"$top/scripts/setup" --quiet
+build_tree
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "n/a"}'; }
+
+# bench_config NAME KERNEL [qemu args]: prints median loader->kernel,
+# median reset->loader, and the per-phase medians.
+bench_config() {
+	local name=$1 kernel=$2 img=$work/$1.raw
+	shift 2
+	"$top/scripts/mkimage" --boot-dir "$top/build/boot" --kernel "$kernel" \
+		--out "$img" >/dev/null || die "boot-bios: mkimage failed"
+	: >"$work/$name.times"
+	for _ in $(seq "$runs"); do
+		qemu_boot 60 "$work/$name.log" -m 128M "$@" \
+			-drive "file=$img,format=raw,if=none,id=d0" \
+			-device "$DISK_DEV,drive=d0,bootindex=0"
+		grep -o 'boot: .*' "$work/$name.log" | tr -d '\r' >>"$work/$name.times"
+	done
+	local l r s f ld e
+	l=$(sed -n 's/.*loader to kernel \([0-9.]*\) ms.*/\1/p' "$work/$name.times" | median)
+	r=$(sed -n 's/.*reset to loader \([0-9.]*\) ms.*/\1/p' "$work/$name.times" | median)
+	s=$(sed -n 's/.*to stage 2 \([0-9.]*\) ms.*/\1/p' "$work/$name.times" | median)
+	f=$(sed -n 's/.*, fs \([0-9.]*\) ms.*/\1/p' "$work/$name.times" | median)
+	ld=$(sed -n 's/.*, load \([0-9.]*\) ms.*/\1/p' "$work/$name.times" | median)
+	e=$(sed -n 's/.*, enter \([0-9.]*\) ms.*/\1/p' "$work/$name.times" | median)
+	printf '%-28s %10s %10s %10s %10s %10s %12s\n' "$name" "$l" "$s" "$f" "$ld" "$e" "$r"
+}
+
+mbr=440
+stage2=$(stat -c %s "$top/build/boot/stage2.bin")
+echo "boot code on disk: MBR $mbr bytes + stage 2 $stage2 bytes = $((mbr + stage2)) bytes (target < 32768)"
+echo "kernel sizes: skiff.elf $(stat -c %s "$top/build/kernel/skiff.elf") bytes, skiff-1m.elf $(stat -c %s "$top/build/bench/skiff-1m.elf") bytes"
+echo "medians of $runs boots, QEMU $SKIFF_ACCEL, in ms (target: MBR to kernel < 25 ms for a 1 MiB kernel)"
+printf '%-28s %10s %10s %10s %10s %10s %12s\n' config "MBR->kern" "->stage2" "fs" "load" "enter" "reset->MBR"
+DISK_DEV=scsi-hd bench_config "q35 virtio-scsi 1M kernel" \
+	"$top/build/bench/skiff-1m.elf" -M q35 -device virtio-scsi-pci
+DISK_DEV=virtio-blk-pci bench_config "q35 virtio-blk 1M kernel" \
+	"$top/build/bench/skiff-1m.elf" -M q35
+DISK_DEV=ide-hd bench_config "pc IDE 1M kernel" \
+	"$top/build/bench/skiff-1m.elf" -M pc
+DISK_DEV=virtio-blk-pci bench_config "q35 virtio-blk small kernel" \
+	"$top/build/kernel/skiff.elf" -M q35
