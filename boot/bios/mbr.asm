@@ -93,9 +93,9 @@ fail:
 	hlt
 	jmp .halt
 
-msg_edd:	db "skiff: BIOS lacks INT 13h extensions", 13, 10, 0
-msg_read:	db "skiff: disk read error loading stage 2", 13, 10, 0
-msg_install:	db "skiff: stage 2 not installed", 13, 10, 0
+msg_edd:	db "skiff: no INT 13h extensions; halted", 13, 10, 0
+msg_read:	db "skiff: disk read error loading stage 2; halted", 13, 10, 0
+msg_install:	db "skiff: stage 2 not installed; halted", 13, 10, 0
 
 align 4
 dap:

@@ -43,15 +43,17 @@ print(p["start"], p["size"])')
 	rm -f "$img.fs"
 }
 
-# bios_expect_error NAME PATTERN [qemu args]: the loader must print a line
-# matching PATTERN and then stay halted (no reset, no reboot loop).
+# bios_expect_error NAME PATTERN [drive args]: the loader must print a line
+# matching PATTERN and then stay halted (no reset, no reboot loop). The
+# disk is bad-NAME.raw on IDE unless drive arguments are given.
 bios_expect_error() {
 	local name=$1 pattern=$2 log=$logs/bios-bad-$1.log
 	shift 2
-	qemu_boot_until 30 "$log" "$pattern" -M pc -m 64M \
-		-drive "file=$bios_img_dir/bad-$name.raw,format=raw,if=ide"
+	[ $# -gt 0 ] ||
+		set -- -drive "file=$bios_img_dir/bad-$name.raw,format=raw,if=ide"
+	qemu_boot_until 30 "$log" "$pattern" -M pc -m 64M "$@"
 	if [ "$QEMU_MATCHED" = 1 ] && [ "$QEMU_ALIVE" = 1 ] &&
-		grep -q 'skiff: boot stopped; the system is halted' "$log"; then
+		grep -q 'skiff: .*halted' "$log"; then
 		t_pass "bios bad input: $name: $(grep -Em1 "$pattern" "$log" | tr -d '\r')"
 	else
 		t_fail "bios bad input: $name" "$QEMU_WHY (alive: $QEMU_ALIVE)"
@@ -218,6 +220,19 @@ run_bios_bad_input_tests() {
 	dd if=/dev/zero of="$d/bad-noparts.raw" bs=1 seek=446 count=64 \
 		conv=notrunc status=none
 	bios_expect_error noparts 'skiff: .*(partition)'
+
+	# A disk that fails reads (QEMU's blkdebug injects EIO at the
+	# superblock).
+	printf '[inject-error]\nevent = "read_aio"\nerrno = "5"\nsector = "%d"\n' \
+		$((2048 + 2)) >"$logs/blkdebug.conf"
+	bios_expect_error eio 'skiff: disk: read error at LBA' \
+		-drive "file=blkdebug:$logs/blkdebug.conf:$d/bad-base.raw,format=raw,if=ide"
+
+	# An MBR whose stage 2 was never installed (sector count 0).
+	cp "$d/bad-base.raw" "$d/bad-nostage2.raw"
+	printf '\0\0' | dd of="$d/bad-nostage2.raw" bs=1 seek=$((0x1b0)) \
+		conv=notrunc status=none
+	bios_expect_error nostage2 'skiff: stage 2 not installed'
 
 	# The disk ends before the file system does: reads fail cleanly.
 	cp "$d/bad-base.raw" "$d/bad-short.raw"
