@@ -22,15 +22,17 @@ int loader_read(struct loader *ld, uint64_t lba, uint32_t count, void *buf)
 
 	if (ld->disk_sectors &&
 	    (lba >= ld->disk_sectors || count > ld->disk_sectors - lba))
-		return loader_fail(ld, -KERR_EIO,
-				   "disk: read of %u sectors at LBA %llu beyond "
-				   "end of disk (%llu sectors)",
-				   count, (unsigned long long)lba,
-				   (unsigned long long)ld->disk_sectors);
+		return loader_fail(
+			ld, -KERR_EIO,
+			"disk: read of %u sectors at LBA %llu beyond "
+			"end of disk (%llu sectors)",
+			count, (unsigned long long)lba,
+			(unsigned long long)ld->disk_sectors);
 	rc = ld->read(ld->ctx, lba, count, buf);
 	if (rc < 0)
-		return loader_fail(ld, rc, "disk: read error at LBA %llu (%u "
-					   "sectors)",
+		return loader_fail(ld, rc,
+				   "disk: read error at LBA %llu (%u "
+				   "sectors)",
 				   (unsigned long long)lba, count);
 	return 0;
 }

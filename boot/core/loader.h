@@ -6,10 +6,10 @@
  * never writes to the disk.
  *
  * Every function that can fail returns 0 or a negative KERR_* value and
- * leaves a one-line reason in ld->error, naming the thing and the cause:
- *   "ext2: /boot/app.elf: indirect block 123456 beyond end of fs (65536 blocks)"
- * Nothing read from the disk is trusted: every length and offset is
- * bounded before use.
+ * leaves a one-line reason in ld->error, naming the thing and the cause,
+ * such as "ext2: /boot/app.elf: indirect block 123456 beyond end of fs
+ * (65536 blocks)". Nothing read from the disk is trusted: every length
+ * and offset is bounded before use.
  */
 #ifndef BOOT_LOADER_H
 #define BOOT_LOADER_H

@@ -16,7 +16,7 @@ struct part {
 	uint64_t sectors;
 	uint8_t mbr_type;      /* MBR partitions: the type byte */
 	uint8_t type_guid[16]; /* GPT partitions: type GUID, on-disk order */
-	bool bootable;         /* MBR 0x80 flag / GPT legacy BIOS bootable */
+	bool bootable;	       /* MBR 0x80 flag / GPT legacy BIOS bootable */
 };
 
 struct part_table {
