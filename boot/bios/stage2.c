@@ -30,16 +30,12 @@
 #include "bios.h"
 #include <arch/cpu.h>
 #include <arch/platform.h>
-#include <cfg.h>
-#include <elf.h>
-#include <ext2.h>
 #include <kernel/lib.h>
 #include <kernel/printf.h>
+#include <load.h>
 #include <loader.h>
 #include <memcheck.h>
 #include <memmap.h>
-#include <part.h>
-#include <sha256.h>
 #include <skiff/bootinfo.h>
 
 #define MBR_TSC_STAMP 0x500
@@ -51,8 +47,6 @@
 #define RA_WINDOWS 4
 #define LOADER_AREA_END 0x80000
 #define COM1 0x3f8
-#define CFG_PATH "/boot/boot.cfg"
-#define CFG_MAX_BYTES (64 * 1024)
 #define E820_MAX 128
 #define PAGE_SIZE 4096
 
@@ -117,11 +111,11 @@ static struct e820_entry e820_buf;
 static struct edd_dap dap;
 static struct edd_params edd;
 static struct part_table parts;
-static struct boot_cfg cfg;
-static uint8_t elf_head[ELF_HEAD_BYTES];
 
-/* Called from the exception stubs with interrupts off. */
-void stage2_exception(uint32_t vector, uint32_t error, uint32_t eip);
+/* Called from the exception stubs with interrupts off: w1 and w2 are the
+ * error code and EIP for the vectors that push an error code, otherwise
+ * EIP and CS. */
+void stage2_exception(uint32_t vector, uint32_t w1, uint32_t w2);
 void stage2_main(uint32_t drive);
 
 /* Read fixed low-memory locations (BDA, the MBR's stamp). The empty asm
@@ -199,10 +193,13 @@ fail(const char *fmt, ...)
 	cpu_halt_forever();
 }
 
-void stage2_exception(uint32_t vector, uint32_t error, uint32_t eip)
+void stage2_exception(uint32_t vector, uint32_t w1, uint32_t w2)
 {
-	fail("stage 2: CPU exception %u (error code %#x) at %#x", vector, error,
-	     eip);
+	bool has_error = vector == 8 || (vector >= 10 && vector <= 14) ||
+			 vector == 17 || vector == 21;
+
+	fail("stage 2: CPU exception %u (error code %#x) at %#x", vector,
+	     has_error ? w1 : 0, has_error ? w2 : w1);
 }
 
 static void *heap_alloc(void *ctx, size_t size, size_t align)
@@ -385,9 +382,8 @@ static void place_heap(struct stage2 *s)
 			best_end = end;
 	}
 	if (!best_end)
-		fail("memory: no usable RAM above 1 MiB for the loader's %u "
-		     "KiB "
-		     "heap",
+		fail("memory: no usable RAM above 1 MiB for the loader's "
+		     "%u KiB heap",
 		     HEAP_SIZE / 1024);
 	s->heap_start = s->heap = (uintptr_t)(best_end - HEAP_SIZE);
 	s->heap_end = (uintptr_t)best_end;
@@ -443,17 +439,6 @@ static uint64_t find_rsdp(void)
 	return 0;
 }
 
-static char *heap_strdup(const char *str)
-{
-	size_t n = strlen(str) + 1;
-	char *p = loader_alloc(&ld, n, 1);
-
-	if (!p)
-		fail("%s", ld.error);
-	memcpy(p, str, n);
-	return p;
-}
-
 static void mark(struct stage2 *s, uint64_t base, uint64_t len, uint32_t type)
 {
 	int rc = memmap_mark(s->map, s->map_count, MEMMAP_MAX, base, len, type);
@@ -475,127 +460,28 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
-/* Read a whole file to phys (already checked against the memory map). */
-static void read_whole(struct ext2_fs *fs, struct ext2_file *f,
-		       const char *path, uint64_t phys)
+/* load_ops: the kernel and modules go where the E820 map has usable RAM
+ * and the loader is not. */
+static int bios_claim(void *ctx, struct loader *l, const char *what,
+		      uint64_t base, uint64_t size, uint32_t type)
 {
-	int64_t n = ext2_read(fs, f, 0, (void *)(uintptr_t)phys, f->size);
+	struct stage2 *s = ctx;
+	int rc = mem_check_range(l, what, s->map, s->map_count, loader_areas,
+				 ARRAY_SIZE(loader_areas), base, size);
 
-	if (n < 0)
-		fail("%s", ld.error);
-	if ((uint64_t)n != f->size)
-		fail("ext2: %s: short read (%lld of %llu bytes)", path,
-		     (long long)n, (unsigned long long)f->size);
+	if (rc < 0)
+		return rc;
+	if (size)
+		mark(s, base, size, type);
+	return 0;
 }
 
-/* boot.cfg's "sha256" names the kernel file's hash: check the whole file,
- * read again in chunks, before anything of it runs. */
-static void verify_kernel(struct ext2_fs *fs, struct ext2_file *f)
+static int bios_place(void *ctx, struct loader *l, const char *what,
+		      uint64_t hint, uint64_t size, uint64_t *addr)
 {
-	const uint32_t chunk = 64 * 1024;
-	uint8_t *buf = loader_alloc(&ld, chunk, 16);
-	uint8_t digest[SHA256_DIGEST_SIZE];
-	struct sha256_ctx c;
-
-	if (!buf)
-		fail("%s", ld.error);
-	sha256_init(&c);
-	for (uint64_t off = 0; off < f->size; off += chunk) {
-		int64_t n = ext2_read(fs, f, off, buf, chunk);
-
-		if (n <= 0)
-			fail("%s", n < 0 ? ld.error : "ext2: short read");
-		sha256_update(&c, buf, (size_t)n);
-	}
-	sha256_final(&c, digest);
-	if (memcmp(digest, cfg.kernel_sha256, sizeof(digest)) != 0)
-		fail("%s: SHA-256 does not match boot.cfg; refusing to boot it",
-		     cfg.kernel);
-}
-
-static uint64_t load_kernel(struct ext2_fs *fs, struct elf_image *img)
-{
-	struct ext2_file f;
-	uint64_t head_len;
-	int64_t n;
-
-	if (ext2_open(fs, cfg.kernel, &f) < 0)
-		fail("%s", ld.error);
-	if (cfg.has_kernel_sha256)
-		verify_kernel(fs, &f);
-	head_len = f.size < sizeof(elf_head) ? f.size : sizeof(elf_head);
-	n = ext2_read(fs, &f, 0, elf_head, head_len);
-	if (n < 0)
-		fail("%s", ld.error);
-	if (elf_parse(&ld, cfg.kernel, elf_head, (size_t)n, f.size, img) < 0)
-		fail("%s", ld.error);
-	for (uint32_t i = 0; i < img->count; i++) {
-		const struct elf_segment *seg = &img->seg[i];
-		char what[CFG_PATH_MAX + 32];
-
-		ksnprintf(what, sizeof(what), "elf: %s: segment %u", cfg.kernel,
-			  i);
-		if (mem_check_range(&ld, what, s2.map, s2.map_count,
-				    loader_areas, 2, seg->paddr,
-				    seg->memsz) < 0)
-			fail("%s", ld.error);
-	}
-	for (uint32_t i = 0; i < img->count; i++) {
-		const struct elf_segment *seg = &img->seg[i];
-		void *dst = (void *)(uintptr_t)seg->paddr;
-
-		n = ext2_read(fs, &f, seg->offset, dst, seg->filesz);
-		if (n < 0)
-			fail("%s", ld.error);
-		if ((uint64_t)n != seg->filesz)
-			fail("elf: %s: segment %u is cut short by end of file",
-			     cfg.kernel, i);
-		memset((uint8_t *)dst + seg->filesz, 0,
-		       seg->memsz - seg->filesz);
-		/* Whole pages: the kernel maps itself page by page. */
-		mark(&s2, seg->paddr & ~(uint64_t)(PAGE_SIZE - 1),
-		     align_up(seg->paddr + seg->memsz, PAGE_SIZE) -
-			     (seg->paddr & ~(uint64_t)(PAGE_SIZE - 1)),
-		     BOOT_MEM_KERNEL);
-	}
-	return f.size;
-}
-
-static struct boot_module *load_modules(struct ext2_fs *fs, uint64_t next)
-{
-	struct boot_module *mods = NULL;
-
-	if (cfg.module_count)
-		mods = loader_alloc(&ld, cfg.module_count * sizeof(*mods), 8);
-	if (cfg.module_count && !mods)
-		fail("%s", ld.error);
-	for (uint32_t i = 0; i < cfg.module_count; i++) {
-		const char *path = cfg.modules[i];
-		struct ext2_file f;
-
-		if (ext2_open(fs, path, &f) < 0)
-			fail("%s", ld.error);
-		next = align_up(next, PAGE_SIZE);
-		if (f.size > 0x100000000ULL - next)
-			fail("module: %s: %llu bytes do not fit below 4 GiB",
-			     path, (unsigned long long)f.size);
-		char what[CFG_PATH_MAX + 16];
-
-		ksnprintf(what, sizeof(what), "module: %s", path);
-		if (mem_check_range(&ld, what, s2.map, s2.map_count,
-				    loader_areas, 2, next, f.size) < 0)
-			fail("%s", ld.error);
-		read_whole(fs, &f, path, next);
-		mods[i].addr = next;
-		mods[i].size = f.size;
-		mods[i].name = (uintptr_t)heap_strdup(path);
-		mods[i].reserved = 0;
-		if (f.size)
-			mark(&s2, next, align_up(f.size, PAGE_SIZE),
-			     BOOT_MEM_BOOTLOADER);
-		next += f.size;
-	}
-	return mods;
+	*addr = align_up(hint, PAGE_SIZE);
+	return bios_claim(ctx, l, what, *addr, align_up(size, PAGE_SIZE),
+			  BOOT_MEM_BOOTLOADER);
 }
 
 /* Identity map of the first 4 GiB with 2 MiB pages: all the loader ever
@@ -624,12 +510,11 @@ void stage2_main(uint32_t drive)
 	struct boot_info *bi;
 	struct ext2_fs *fs;
 	const struct part *root;
-	struct ext2_file cfg_file;
-	struct elf_image img;
-	struct boot_module *mods;
-	char *cfg_text;
-	uint64_t kernel_size;
-	int64_t n;
+	struct boot_files files;
+	const struct load_ops ops = { .claim = bios_claim,
+				      .place = bios_place,
+				      .ctx = &s2 };
+	uint64_t t_fs;
 
 	uart_init(COM1);
 	s2.drive = (uint8_t)drive;
@@ -652,29 +537,11 @@ void stage2_main(uint32_t drive)
 			fail("%s", ld.error);
 	}
 
-	if (part_read_table(&ld, &parts) < 0 ||
-	    part_find_ext2(&ld, &parts, &root) < 0)
+	if (load_mount_root(&ld, &parts, &root, &fs) < 0)
 		fail("%s", ld.error);
-	if (ext2_mount(&ld, root->first_lba, root->sectors, &fs) < 0)
+	t_fs = rdtsc();
+	if (load_boot_files(&ld, fs, &ops, &files) < 0)
 		fail("%s", ld.error);
-	uint64_t t_fs = rdtsc();
-
-	if (ext2_open(fs, CFG_PATH, &cfg_file) < 0)
-		fail("%s", ld.error);
-	if (cfg_file.size > CFG_MAX_BYTES)
-		fail("boot.cfg: %llu bytes; at most %u are allowed",
-		     (unsigned long long)cfg_file.size, CFG_MAX_BYTES);
-	cfg_text = loader_alloc(&ld, (size_t)cfg_file.size + 1, 1);
-	if (!cfg_text)
-		fail("%s", ld.error);
-	n = ext2_read(fs, &cfg_file, 0, cfg_text, cfg_file.size);
-	if (n < 0)
-		fail("%s", ld.error);
-	if (cfg_parse(&ld, cfg_text, (size_t)n, &cfg) < 0)
-		fail("%s", ld.error);
-
-	kernel_size = load_kernel(fs, &img);
-	mods = load_modules(fs, img.highest);
 
 	bi = loader_alloc(&ld, sizeof(*bi), 8);
 	if (!bi)
@@ -684,10 +551,10 @@ void stage2_main(uint32_t drive)
 	bi->version = BOOT_INFO_VERSION;
 	bi->size = sizeof(*bi);
 	bi->firmware = BOOT_FW_BIOS;
-	bi->cmdline = (uintptr_t)heap_strdup(cfg.cmdline);
+	bi->cmdline = (uintptr_t)files.cmdline;
 	bi->rsdp = find_rsdp();
-	bi->modules = (uintptr_t)mods;
-	bi->module_count = cfg.module_count;
+	bi->modules = (uintptr_t)files.modules;
+	bi->module_count = files.cfg->module_count;
 	bi->disk.bios_drive = s2.drive;
 	bi->disk.partition = root->index;
 	bi->disk.partition_lba = root->first_lba;
@@ -711,12 +578,12 @@ void stage2_main(uint32_t drive)
 	bi->mmap = (uintptr_t)map;
 	bi->mmap_count = s2.map_count;
 
+	bi->tsc[BOOT_TS_KERNEL_LOADED] = rdtsc();
 	say("skiff-bios: %s: %llu KiB, %u segments, entry %#llx; %u modules; "
 	    "partition %u; %u disk reads\n",
-	    cfg.kernel, (unsigned long long)(kernel_size >> 10), img.count,
-	    (unsigned long long)img.entry, cfg.module_count, root->index,
-	    s2.bios_reads);
-	bi->tsc[BOOT_TS_KERNEL_LOADED] = rdtsc();
-	bi->tsc[BOOT_TS_EXIT_FIRMWARE] = bi->tsc[BOOT_TS_KERNEL_LOADED];
-	enter_kernel(pml4, (uint32_t)(uintptr_t)bi, img.entry);
+	    files.cfg->kernel, (unsigned long long)(files.kernel_size >> 10),
+	    files.img.count, (unsigned long long)files.img.entry,
+	    files.cfg->module_count, root->index, s2.bios_reads);
+	bi->tsc[BOOT_TS_EXIT_FIRMWARE] = rdtsc();
+	enter_kernel(pml4, (uint32_t)(uintptr_t)bi, files.img.entry);
 }

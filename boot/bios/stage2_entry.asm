@@ -90,7 +90,7 @@ pm_entry:
 	xor ecx, ecx
 .idt:
 	mov eax, ecx
-	shl eax, 4			; stubs are 16 bytes apart
+	shl eax, 3			; stubs are 8 bytes apart
 	add eax, exc_stubs
 	mov [idt + ecx * 8], ax
 	mov word [idt + ecx * 8 + 2], CODE32
@@ -110,27 +110,21 @@ halt:
 	hlt
 	jmp halt
 
-; Exception stubs: each pushes a dummy error code where the CPU pushes
-; none, then the vector, and jumps to the common path. 16 bytes each.
-align 16
+; Exception stubs, 8 bytes each: push the vector and jump to the common
+; path. The C side knows which vectors also pushed an error code.
+align 8
 exc_stubs:
 %assign v 0
 %rep 32
-	align 16
-%if v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21
-	nop
-	nop
-%else
-	push byte 0
-%endif
+	align 8
 	push byte v
-	jmp exc_common
+	jmp near exc_common
 %assign v v + 1
 %endrep
 
 exc_common:
-	; stack: vector, error code, eip, cs, eflags
-	call stage2_exception		; (vector, error, eip) as cdecl args
+	; stack: vector, then error code and eip, or eip and cs
+	call stage2_exception		; (vector, word1, word2) as cdecl args
 	jmp halt
 
 ; void bios_call(uint32_t intno, struct bios_regs *r)

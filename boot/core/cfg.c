@@ -10,7 +10,7 @@
  * parser keeps no copy of the text and writes straight into *cfg, whose
  * contents are unspecified when it fails.
  */
-#include <string.h>
+#include <kernel/lib.h>
 
 #include "cfg.h"
 

@@ -11,7 +11,7 @@
  * (docs/boot-protocol.md), so segments are placed at p_paddr and the
  * entry point must fall inside an executable segment's physical range.
  */
-#include <string.h>
+#include <kernel/lib.h>
 
 #include "elf.h"
 

@@ -5,7 +5,7 @@
  * roots of the first 8 primes) and §6.2.2 (the compression). Big-endian
  * words throughout; no table beyond K, so it stays small in stage 2.
  */
-#include <string.h>
+#include <kernel/lib.h>
 
 #include "sha256.h"
 
