@@ -34,7 +34,7 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else p
 bench_config() {
 	local name=$1 kernel=$2 img=$work/$1.raw
 	shift 2
-	"$top/scripts/mkimage" --boot-dir "$top/build/boot" --kernel "$kernel" \
+	"$top/scripts/mkimage" --build-dir "$top/build" --kernel "$kernel" \
 		--out "$img" >/dev/null || die "boot-bios: mkimage failed"
 	: >"$work/$name.times"
 	for _ in $(seq "$runs"); do

@@ -85,42 +85,46 @@ static void print_us(const char *what, uint64_t us)
 		(unsigned long long)(us % 1000));
 }
 
-/* One line per boot: where the time went, from the loader's stamps. The
- * TSC starts at 0 at CPU reset, so the first stamp is also the firmware's
- * time. */
+/* One line per boot: where the time went, from the loader's stamps (a
+ * path leaves out the phases it does not have). The TSC starts at 0 at
+ * CPU reset, so the first stamp is also the firmware's time. */
 static void print_boot_times(const struct boot_info *bi)
 {
-	uint64_t ts[BOOT_TS_COUNT];
-	uint64_t hz = tsc_calibrate_pit();
-	uint64_t entry;
+	static const char *const phase[BOOT_TS_COUNT] = {
+		[BOOT_TS_STAGE2_ENTRY] = "stage 2",
+		[BOOT_TS_FS_READY] = "fs",
+		[BOOT_TS_KERNEL_LOADED] = "load",
+		[BOOT_TS_EXIT_FIRMWARE] = "exit",
+		[BOOT_TS_KERNEL_ENTRY] = "enter",
+	};
+	uint64_t ts[BOOT_TS_COUNT], hz = tsc_calibrate_pit(), prev;
+	const char *sep = " (";
 
 	memcpy(ts, (const void *)bi->tsc, sizeof(ts));
-	entry = ts[BOOT_TS_KERNEL_ENTRY];
-
 	if (!hz) {
 		kprintf("boot: no PIT to calibrate the TSC; no boot times\n");
 		return;
 	}
 	kprintf("boot: tsc %llu MHz;", (unsigned long long)(hz / 1000000));
-	if (ts[BOOT_TS_LOADER_ENTRY]) {
-		print_us(" reset to loader",
-			 tsc_us(0, ts[BOOT_TS_LOADER_ENTRY], hz));
-		print_us(", loader to kernel",
-			 tsc_us(ts[BOOT_TS_LOADER_ENTRY], entry, hz));
-		kprintf(" (");
-		print_us("to stage 2", tsc_us(ts[BOOT_TS_LOADER_ENTRY],
-					      ts[BOOT_TS_STAGE2_ENTRY], hz));
-		print_us(", fs", tsc_us(ts[BOOT_TS_STAGE2_ENTRY],
-					ts[BOOT_TS_FS_READY], hz));
-		print_us(", load", tsc_us(ts[BOOT_TS_FS_READY],
-					  ts[BOOT_TS_KERNEL_LOADED], hz));
-		print_us(", enter",
-			 tsc_us(ts[BOOT_TS_KERNEL_LOADED], entry, hz));
-		kprintf(")");
-	} else {
-		print_us(" reset to kernel", tsc_us(0, entry, hz));
+	if (!ts[BOOT_TS_LOADER_ENTRY]) {
+		print_us(" reset to kernel",
+			 tsc_us(0, ts[BOOT_TS_KERNEL_ENTRY], hz));
+		kprintf("\n");
+		return;
 	}
-	kprintf("\n");
+	print_us(" reset to loader", tsc_us(0, ts[BOOT_TS_LOADER_ENTRY], hz));
+	print_us(", loader to kernel", tsc_us(ts[BOOT_TS_LOADER_ENTRY],
+					      ts[BOOT_TS_KERNEL_ENTRY], hz));
+	prev = ts[BOOT_TS_LOADER_ENTRY];
+	for (int i = BOOT_TS_STAGE2_ENTRY; i <= BOOT_TS_KERNEL_ENTRY; i++) {
+		if (!ts[i])
+			continue;
+		kprintf("%s", sep);
+		print_us(phase[i], tsc_us(prev, ts[i], hz));
+		prev = ts[i];
+		sep = ", ";
+	}
+	kprintf(")\n");
 }
 
 void kernel_main(struct boot_info *bi)

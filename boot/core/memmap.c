@@ -134,3 +134,66 @@ int memmap_mark(struct boot_mem_range *r, uint32_t count, uint32_t cap,
 	r[count].reserved = 0;
 	return memmap_normalize(r, count + 1, cap);
 }
+
+uint32_t memmap_efi_type(uint32_t efi_type)
+{
+	switch (efi_type) {
+	case 1: /* EfiLoaderCode */
+	case 2: /* EfiLoaderData */
+		return BOOT_MEM_BOOTLOADER;
+	case 3: /* EfiBootServicesCode */
+	case 4: /* EfiBootServicesData */
+	case 7: /* EfiConventionalMemory */
+		return BOOT_MEM_USABLE;
+	case 8: /* EfiUnusableMemory */
+		return BOOT_MEM_BAD;
+	case 9: /* EfiACPIReclaimMemory */
+		return BOOT_MEM_ACPI_RECLAIMABLE;
+	case 10: /* EfiACPIMemoryNVS */
+		return BOOT_MEM_ACPI_NVS;
+	default: /* reserved, runtime services, MMIO, persistent, ... */
+		return BOOT_MEM_RESERVED;
+	}
+}
+
+static struct boot_mem_range efi_in[MEMMAP_MAX];
+
+int memmap_from_efi(const void *descs, uint64_t map_size, uint64_t desc_size,
+		    struct boot_mem_range *out, uint32_t cap)
+{
+	const uint8_t *p = descs;
+	uint32_t n = 0;
+	int rc;
+
+	if (desc_size < sizeof(struct efi_mem_desc) || desc_size > 4096)
+		return -KERR_EINVAL;
+	for (uint64_t off = 0; off + desc_size <= map_size; off += desc_size) {
+		const struct efi_mem_desc *d =
+			(const struct efi_mem_desc *)(p + off);
+		uint32_t type = memmap_efi_type(d->type);
+
+		if (d->pages == 0 || d->pages > (UINT64_MAX >> 12))
+			continue;
+		/* Firmware maps are long but mostly sorted runs of one
+		 * type: merge those here so that MEMMAP_MAX suffices. */
+		if (n > 0 && efi_in[n - 1].type == type &&
+		    efi_in[n - 1].base + efi_in[n - 1].length ==
+			    d->phys_start) {
+			efi_in[n - 1].length += d->pages << 12;
+			continue;
+		}
+		if (n == MEMMAP_MAX)
+			return -KERR_ENOSPC;
+		efi_in[n].base = d->phys_start;
+		efi_in[n].length = d->pages << 12;
+		efi_in[n].type = type;
+		efi_in[n].reserved = 0;
+		n++;
+	}
+	rc = memmap_normalize(efi_in, n, cap);
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < rc; i++)
+		out[i] = efi_in[i];
+	return rc;
+}

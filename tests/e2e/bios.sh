@@ -11,7 +11,7 @@
 bios_mk() {
 	local name=$1
 	shift
-	if ! "$top/scripts/mkimage" --boot-dir "$build/boot" \
+	if ! "$top/scripts/mkimage" --build-dir "$build" \
 		--kernel "$build/tests/guest/guest-tests.elf" \
 		--out "$bios_img_dir/$name.raw" "$@" >"$logs/mk-$name.log" 2>&1; then
 		t_fail "bios[$name]: mkimage" "$(tail -n 1 "$logs/mk-$name.log")"
@@ -26,15 +26,20 @@ bios_boot() {
 	guest_suite "bios:$name" "$logs/bios-$name.log" "$@"
 }
 
+# The first sector and size of the ext2 (Linux) partition of an image.
+bios_ext2_part() {
+	sfdisk --json "$1" | python3 -c '
+import json, sys
+p = [p for p in json.load(sys.stdin)["partitiontable"]["partitions"]
+     if p["type"].lower() in ("83", "0fc63daf-8483-4772-8e79-3d69d8477de4")][0]
+print(p["start"], p["size"])'
+}
+
 # Edit the ext2 file system inside an image with debugfs: the partition
 # is copied out (sparse), edited and copied back.
 bios_edit_fs() {
 	local img=$1 cmds=$2 start size
-	read -r start size < <(sfdisk --json "$img" | python3 -c '
-import json, sys
-p = [p for p in json.load(sys.stdin)["partitiontable"]["partitions"]
-     if p["type"].lower() in ("83", "0fc63daf-8483-4772-8e79-3d69d8477de4")][0]
-print(p["start"], p["size"])')
+	read -r start size < <(bios_ext2_part "$img")
 	dd if="$img" of="$img.fs" bs=512 skip="$start" count="$size" \
 		conv=sparse status=none
 	debugfs -w -f "$cmds" "$img.fs" >"$img.debugfs.log" 2>&1
@@ -144,7 +149,9 @@ run_bios_bad_input_tests() {
 	local elf=$build/tests/guest/guest-tests.elf
 
 	t_section "BIOS loader: bad input gets one line and a halt"
-	bios_mk bad-base --size 16M --cmdline "ktest.marker=1" || return
+	bios_mk bad-base --size 32M --cmdline "ktest.marker=1" || return
+	local ext2_lba ext2_size
+	read -r ext2_lba ext2_size < <(bios_ext2_part "$d/bad-base.raw")
 
 	cp "$d/bad-base.raw" "$d/bad-nocfg.raw"
 	echo "rm /boot/boot.cfg" >"$cmds"
@@ -197,7 +204,7 @@ run_bios_bad_input_tests() {
 	bios_expect_error highelf 'skiff: .*outside usable RAM'
 
 	# A kernel that does not match the hash in boot.cfg.
-	bios_mk bad-tamper --size 16M --sha256 --cmdline x &&
+	bios_mk bad-tamper --size 32M --sha256 --cmdline x &&
 		printf 'rm /boot/guest-tests.elf\nwrite %s /boot/guest-tests.elf\n' \
 			"$build/kernel/skiff.elf" >"$cmds" &&
 		bios_edit_fs "$d/bad-tamper.raw" "$cmds" &&
@@ -205,13 +212,13 @@ run_bios_bad_input_tests() {
 
 	# Corrupt superblock: clear the ext2 magic (offset 1024 + 56).
 	cp "$d/bad-base.raw" "$d/bad-sb.raw"
-	printf '\0\0' | dd of="$d/bad-sb.raw" bs=1 seek=$((2048 * 512 + 1024 + 56)) \
+	printf '\0\0' | dd of="$d/bad-sb.raw" bs=1 seek=$((ext2_lba * 512 + 1024 + 56)) \
 		conv=notrunc status=none
 	bios_expect_error sb 'skiff: .*(magic|ext2)'
 
-	# No Linux partition: type 0x83 becomes 0x07.
+	# No Linux partition: type 0x83 (partition 2) becomes 0x07.
 	cp "$d/bad-base.raw" "$d/bad-noext2.raw"
-	printf '\007' | dd of="$d/bad-noext2.raw" bs=1 seek=$((446 + 4)) \
+	printf '\007' | dd of="$d/bad-noext2.raw" bs=1 seek=$((446 + 16 + 4)) \
 		conv=notrunc status=none
 	bios_expect_error noext2 'skiff: .*no ext2 partition'
 
@@ -224,7 +231,7 @@ run_bios_bad_input_tests() {
 	# A disk that fails reads (QEMU's blkdebug injects EIO at the
 	# superblock).
 	printf '[inject-error]\nevent = "read_aio"\nerrno = "5"\nsector = "%d"\n' \
-		$((2048 + 2)) >"$logs/blkdebug.conf"
+		$((ext2_lba + 2)) >"$logs/blkdebug.conf"
 	bios_expect_error eio 'skiff: disk: read error at LBA' \
 		-drive "file=blkdebug:$logs/blkdebug.conf:$d/bad-base.raw,format=raw,if=ide"
 
@@ -236,6 +243,6 @@ run_bios_bad_input_tests() {
 
 	# The disk ends before the file system does: reads fail cleanly.
 	cp "$d/bad-base.raw" "$d/bad-short.raw"
-	truncate -s $((2048 * 512 + 64 * 1024)) "$d/bad-short.raw"
+	truncate -s $((ext2_lba * 512 + 64 * 1024)) "$d/bad-short.raw"
 	bios_expect_error short 'skiff: .*(beyond|end of|read error)'
 }
