@@ -158,8 +158,56 @@ static void e820_types(void)
 	CHECK(memmap_e820_type(0) == BOOT_MEM_RESERVED);
 }
 
+/* A GetMemoryMap buffer with a descriptor stride larger than the struct
+ * (as firmware is allowed to use), unsorted, with mergeable runs. */
+static void efi_map(void)
+{
+	struct {
+		struct efi_mem_desc d;
+		uint8_t pad[8];
+	} descs[] = {
+		{ .d = { 7, 0, 0x100000, 0, 0x100, 0 } }, /* conventional */
+		{ .d = { 4, 0, 0x200000, 0, 0x10,
+			 0 } }, /* boot services data */
+		{ .d = { 2, 0, 0x210000, 0, 0x10, 0 } }, /* loader data */
+		{ .d = { 7, 0, 0x0, 0, 0x9f, 0 } },	 /* conventional, low */
+		{ .d = { 6, 0, 0x9f000, 0, 0x1, 0 } },	 /* runtime data */
+		{ .d = { 10, 0, 0x800000, 0, 0x8, 0 } }, /* ACPI NVS */
+		{ .d = { 9, 0, 0x808000, 0, 0x8, 0 } },	 /* ACPI reclaim */
+		{ .d = { 11, 0, 0xffc00000, 0, 0x400, 0 } }, /* MMIO */
+		{ .d = { 3, 0, 0x220000, 0, 0, 0 } }, /* empty: dropped */
+	};
+	struct boot_mem_range want[] = {
+		R(0, 0x9f000, BOOT_MEM_USABLE),
+		R(0x9f000, 0x1000, BOOT_MEM_RESERVED),
+		R(0x100000, 0x110000, BOOT_MEM_USABLE),
+		R(0x210000, 0x10000, BOOT_MEM_BOOTLOADER),
+		R(0x800000, 0x8000, BOOT_MEM_ACPI_NVS),
+		R(0x808000, 0x8000, BOOT_MEM_ACPI_RECLAIMABLE),
+		R(0xffc00000, 0x400000, BOOT_MEM_RESERVED),
+	};
+	int n;
+
+	n = memmap_from_efi(descs, sizeof(descs), sizeof(descs[0]), m,
+			    MEMMAP_MAX);
+	CHECK(same(m, n, want, 7));
+	/* a stride smaller than a descriptor is refused */
+	CHECK(memmap_from_efi(descs, sizeof(descs), 16, m, MEMMAP_MAX) ==
+	      -KERR_EINVAL);
+	/* a trailing partial descriptor is ignored */
+	n = memmap_from_efi(descs, sizeof(descs[0]) * 2 + 7, sizeof(descs[0]),
+			    m, MEMMAP_MAX);
+	CHECK(n == 1 && m[0].length == 0x110000);
+	CHECK(memmap_efi_type(1) == BOOT_MEM_BOOTLOADER);
+	CHECK(memmap_efi_type(5) == BOOT_MEM_RESERVED);
+	CHECK(memmap_efi_type(8) == BOOT_MEM_BAD);
+	CHECK(memmap_efi_type(14) == BOOT_MEM_RESERVED);
+	CHECK(memmap_efi_type(0x70000000) == BOOT_MEM_RESERVED);
+}
+
 int main(void)
 {
+	efi_map();
 	qemu_like();
 	overlaps();
 	wrap_and_empty();
