@@ -31,8 +31,8 @@ uefi_boot() {
 }
 
 run_uefi_tests() {
-	local d=$logs/bios-images marker="ktest.marker=1 ktest.firmware=uefi"
-	local cmds=$logs/debugfs.cmds
+	local d=$logs/bios-images cmds=$logs/debugfs.cmds
+	local marker="ktest.marker=1 ktest.firmware=uefi ktest.fb=1"
 
 	t_section "UEFI boots (OVMF, our BOOTX64.EFI, QEMU $SKIFF_ACCEL)"
 	for f in "$OVMF_CODE" "$OVMF_VARS" "$OVMF_SB_CODE" "$OVMF_SB_VARS"; do
@@ -83,10 +83,23 @@ run_uefi_tests() {
 
 	# Bad input: one line, then back to the firmware.
 	if bios_mk uefi-nocfg --size 32M --cmdline x; then
+		cp "$d/uefi-nocfg.raw" "$d/uefi-notelf.raw"
+		cp "$d/uefi-nocfg.raw" "$d/uefi-highelf.raw"
 		echo "rm /boot/boot.cfg" >"$cmds"
 		bios_edit_fs "$d/uefi-nocfg.raw" "$cmds"
 		uefi_expect uefi-nocfg "" 'returning to the firmware' \
 			'skiff: ext2: /boot/boot.cfg: not found'
+		printf 'rm /boot/guest-tests.elf\nwrite %s /boot/guest-tests.elf\n' \
+			"$logs/notelf" >"$cmds"
+		bios_edit_fs "$d/uefi-notelf.raw" "$cmds"
+		uefi_expect uefi-notelf "" 'returning to the firmware' \
+			'skiff: elf: /boot/guest-tests.elf: '
+		# A segment at 1 GiB, beyond the RAM of a 256 MiB guest.
+		printf 'rm /boot/guest-tests.elf\nwrite %s /boot/guest-tests.elf\n' \
+			"$logs/high.elf" >"$cmds"
+		bios_edit_fs "$d/uefi-highelf.raw" "$cmds"
+		uefi_expect uefi-highelf "" 'returning to the firmware' \
+			'skiff: elf: /boot/guest-tests.elf: segment 0 .* is not free memory'
 	fi
 
 	run_secure_boot_tests

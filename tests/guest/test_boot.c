@@ -131,6 +131,14 @@ KTEST(boot_firmware)
 		KT_CHECK(t, bi->tsc[BOOT_TS_EXIT_FIRMWARE] <
 				    bi->tsc[BOOT_TS_KERNEL_ENTRY]);
 	}
+	/* ktest.fb=1: the firmware has a display, so GOP's framebuffer
+	 * must have come through. */
+	if (ktest_option("ktest.fb")) {
+		KT_CHECK(t, bi->fb.addr != 0);
+		KT_CHECK(t, bi->fb.width >= 640 && bi->fb.height >= 400);
+		KT_CHECK(t, bi->fb.pitch >= bi->fb.width * 4);
+		KT_CHECK_EQ(t, bi->fb.bpp, 32);
+	}
 	if (bi->firmware == BOOT_FW_BIOS) {
 		KT_CHECK(t, bi->disk.partition >= 1);
 		KT_CHECK(t, bi->disk.partition_lba >= 2048);
