@@ -27,12 +27,13 @@ build_tree
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+field() { sed -n "s/.*$1 \\([0-9.]*\\) ms.*/\\1/p" "$2" | median; }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "n/a"}'; }
 
 # bench_config NAME KERNEL [qemu args]: prints median loader->kernel,
 # median reset->loader, and the per-phase medians.
 bench_config() {
-	local name=$1 kernel=$2 img=$work/$1.raw
+	local name=$1 kernel=$2 img=$work/$1.raw l r s f ld e
 	shift 2
 	"$top/scripts/mkimage" --build-dir "$top/build" --kernel "$kernel" \
 		--out "$img" >/dev/null || die "boot-bios: mkimage failed"
@@ -43,13 +44,13 @@ bench_config() {
 			-device "$DISK_DEV,drive=d0,bootindex=0"
 		grep -o 'boot: .*' "$work/$name.log" | tr -d '\r' >>"$work/$name.times"
 	done
-	local l r s f ld e
-	l=$(sed -n 's/.*loader to kernel \([0-9.]*\) ms.*/\1/p' "$work/$name.times" | median)
-	r=$(sed -n 's/.*reset to loader \([0-9.]*\) ms.*/\1/p' "$work/$name.times" | median)
-	s=$(sed -n 's/.*to stage 2 \([0-9.]*\) ms.*/\1/p' "$work/$name.times" | median)
-	f=$(sed -n 's/.*, fs \([0-9.]*\) ms.*/\1/p' "$work/$name.times" | median)
-	ld=$(sed -n 's/.*, load \([0-9.]*\) ms.*/\1/p' "$work/$name.times" | median)
-	e=$(sed -n 's/.*, enter \([0-9.]*\) ms.*/\1/p' "$work/$name.times" | median)
+	local t=$work/$name.times
+	l=$(field 'loader to kernel' "$t")
+	r=$(field 'reset to loader' "$t")
+	s=$(field '(stage 2' "$t")
+	f=$(field ', fs' "$t")
+	ld=$(field ', load' "$t")
+	e=$(field ', enter' "$t")
 	printf '%-28s %10s %10s %10s %10s %10s %12s\n' "$name" "$l" "$s" "$f" "$ld" "$e" "$r"
 }
 
