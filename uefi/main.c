@@ -484,20 +484,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 						  EfiLoaderData);
 	if (!bi || !map || !pml4 || !stub || !stack)
 		return fail("uefi: out of memory below 4 GiB for the hand-off");
-	memset(bi, 0, sizeof(*bi));
-	bi->magic = BOOT_INFO_MAGIC;
-	bi->version = BOOT_INFO_VERSION;
-	bi->size = sizeof(*bi);
-	bi->firmware = BOOT_FW_UEFI;
-	bi->cmdline = (uintptr_t)files.cmdline;
+	load_boot_info_init(bi, &files, parts, root, BOOT_FW_UEFI,
+			    "skiff-uefi " SKIFF_VERSION);
 	bi->rsdp = find_rsdp();
-	bi->modules = (uintptr_t)files.modules;
-	bi->module_count = files.cfg->module_count;
-	bi->disk.bios_drive = 0xffffffff;
-	bi->disk.partition = root->index;
-	bi->disk.partition_lba = root->first_lba;
-	memcpy(bi->disk.disk_id, parts->disk_id, sizeof(bi->disk.disk_id));
-	bi->loader_name = (uintptr_t) "skiff-uefi " SKIFF_VERSION;
 	bi->tsc[BOOT_TS_LOADER_ENTRY] = t_entry;
 	bi->tsc[BOOT_TS_FS_READY] = t_fs;
 	bi->tsc[BOOT_TS_KERNEL_LOADED] = t_loaded;

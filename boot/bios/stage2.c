@@ -546,20 +546,10 @@ void stage2_main(uint32_t drive)
 	bi = loader_alloc(&ld, sizeof(*bi), 8);
 	if (!bi)
 		fail("%s", ld.error);
-	memset(bi, 0, sizeof(*bi));
-	bi->magic = BOOT_INFO_MAGIC;
-	bi->version = BOOT_INFO_VERSION;
-	bi->size = sizeof(*bi);
-	bi->firmware = BOOT_FW_BIOS;
-	bi->cmdline = (uintptr_t)files.cmdline;
+	load_boot_info_init(bi, &files, &parts, root, BOOT_FW_BIOS,
+			    "skiff-bios " SKIFF_VERSION);
 	bi->rsdp = find_rsdp();
-	bi->modules = (uintptr_t)files.modules;
-	bi->module_count = files.cfg->module_count;
 	bi->disk.bios_drive = s2.drive;
-	bi->disk.partition = root->index;
-	bi->disk.partition_lba = root->first_lba;
-	memcpy(bi->disk.disk_id, parts.disk_id, sizeof(bi->disk.disk_id));
-	bi->loader_name = (uintptr_t) "skiff-bios " SKIFF_VERSION;
 	bi->tsc[BOOT_TS_LOADER_ENTRY] = peek64(MBR_TSC_STAMP);
 	bi->tsc[BOOT_TS_STAGE2_ENTRY] = t_stage2;
 	bi->tsc[BOOT_TS_FS_READY] = t_fs;

@@ -229,3 +229,22 @@ int load_boot_files(struct loader *ld, struct ext2_fs *fs,
 	out->cmdline = dup_str(ld, out->cfg->cmdline);
 	return out->cmdline ? 0 : -KERR_ENOMEM;
 }
+
+void load_boot_info_init(struct boot_info *bi, const struct boot_files *f,
+			 const struct part_table *pt, const struct part *root,
+			 uint32_t firmware, const char *loader_name)
+{
+	memset(bi, 0, sizeof(*bi));
+	bi->magic = BOOT_INFO_MAGIC;
+	bi->version = BOOT_INFO_VERSION;
+	bi->size = sizeof(*bi);
+	bi->firmware = firmware;
+	bi->cmdline = (uintptr_t)f->cmdline;
+	bi->modules = (uintptr_t)f->modules;
+	bi->module_count = f->cfg->module_count;
+	bi->disk.bios_drive = 0xffffffff;
+	bi->disk.partition = root->index;
+	bi->disk.partition_lba = root->first_lba;
+	memcpy(bi->disk.disk_id, pt->disk_id, sizeof(bi->disk.disk_id));
+	bi->loader_name = (uintptr_t)loader_name;
+}

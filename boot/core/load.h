@@ -50,4 +50,11 @@ int load_mount_root(struct loader *ld, struct part_table *pt,
 int load_boot_files(struct loader *ld, struct ext2_fs *fs,
 		    const struct load_ops *ops, struct boot_files *out);
 
+/* The parts of the boot info that come from what was loaded: header,
+ * command line, modules, boot partition, loader name. The firmware side
+ * adds the rest (memory map, RSDP, drive, framebuffer, time stamps). */
+void load_boot_info_init(struct boot_info *bi, const struct boot_files *f,
+			 const struct part_table *pt, const struct part *root,
+			 uint32_t firmware, const char *loader_name);
+
 #endif
