@@ -4,12 +4,17 @@
  * status. Later subsystems (memory, interrupts, SMP) are brought up here,
  * in dependency order, before the app.
  */
+#include <stdarg.h>
+
 #include <arch/cpu.h>
+#include <arch/cpu_setup.h>
+#include <arch/interrupt.h>
 #include <arch/platform.h>
 #include <kernel/cmdline.h>
 #include <kernel/console.h>
 #include <kernel/kernel.h>
 #include <kernel/lib.h>
+#include <kernel/printf.h>
 
 #define CMDLINE_MAX 4096
 
@@ -152,6 +157,7 @@ void kernel_main(struct boot_info *bi)
 
 	kprintf("skiff " SKIFF_VERSION ": x86_64 unikernel, booted by %s\n",
 		firmware_name(bi->firmware));
+	cpu_setup_boot();
 	if (uart_err)
 		kprintf("cmdline: uart=%s: not a UART (io:PORT, ttySn, comN or "
 			"none); using COM1\n",
@@ -170,6 +176,35 @@ void kernel_main(struct boot_info *bi)
 
 	rc = app_main(cmdline.argc, cmdline.argv);
 	kernel_exit(rc);
+}
+
+void kernel_fatal_exit(const char *why)
+{
+	irq_disable();
+	kprintf("kernel: %s; stopping (exit status %d)\n", why,
+		KERNEL_EXIT_FATAL);
+	platform_debug_exit(KERNEL_EXIT_FATAL);
+	kprintf("kernel: halted\n");
+	cpu_halt_forever();
+}
+
+static void emit_console(void *ctx, char c)
+{
+	(void)ctx;
+	console_write(&c, 1);
+}
+
+void panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	irq_disable();
+	kprintf("panic: ");
+	va_start(ap, fmt);
+	kvformat(emit_console, NULL, fmt, ap);
+	va_end(ap);
+	kprintf("\n");
+	kernel_fatal_exit("kernel panic");
 }
 
 void kernel_exit(int status)
