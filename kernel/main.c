@@ -93,6 +93,8 @@ static void print_us(const char *what, uint64_t us)
 /* One line per boot: where the time went, from the loader's stamps (a
  * path leaves out the phases it does not have). The TSC starts at 0 at
  * CPU reset, so the first stamp is also the firmware's time. */
+static uint64_t boot_tsc_hz;
+
 static void print_boot_times(const struct boot_info *bi)
 {
 	static const char *const phase[BOOT_TS_COUNT] = {
@@ -102,7 +104,8 @@ static void print_boot_times(const struct boot_info *bi)
 		[BOOT_TS_EXIT_FIRMWARE] = "exit",
 		[BOOT_TS_KERNEL_ENTRY] = "enter",
 	};
-	uint64_t ts[BOOT_TS_COUNT], hz = tsc_calibrate_pit(), prev;
+	uint64_t ts[BOOT_TS_COUNT], hz = boot_tsc_hz = tsc_calibrate_pit(),
+				    prev;
 	const char *sep = " (";
 
 	memcpy(ts, (const void *)bi->tsc, sizeof(ts));
@@ -174,6 +177,13 @@ void kernel_main(struct boot_info *bi)
 	print_memory_map(bi);
 	print_boot_times(bi);
 
+	/* The kernel's own start-up time, for bench/boot-kernel.sh. */
+	if (boot_tsc_hz) {
+		print_us("boot: kernel entry to app",
+			 tsc_us(bi->tsc[BOOT_TS_KERNEL_ENTRY], rdtsc(),
+				boot_tsc_hz));
+		kprintf("\n");
+	}
 	rc = app_main(cmdline.argc, cmdline.argv);
 	kernel_exit(rc);
 }

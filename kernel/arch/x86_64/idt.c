@@ -189,13 +189,16 @@ static __attribute__((noreturn)) void fatal_exception(struct irq_frame *f)
 		(unsigned long long)f->rip, (unsigned long long)f->cs,
 		(unsigned long long)f->rflags, (unsigned long long)f->rsp,
 		(unsigned long long)f->ss);
-	kprintf("fault: rax=0x%016llx rbx=0x%016llx rcx=0x%016llx rdx=0x%016llx\n",
+	kprintf("fault: rax=0x%016llx rbx=0x%016llx rcx=0x%016llx "
+		"rdx=0x%016llx\n",
 		(unsigned long long)f->rax, (unsigned long long)f->rbx,
 		(unsigned long long)f->rcx, (unsigned long long)f->rdx);
-	kprintf("fault: rsi=0x%016llx rdi=0x%016llx rbp=0x%016llx r8=0x%016llx\n",
+	kprintf("fault: rsi=0x%016llx rdi=0x%016llx rbp=0x%016llx "
+		"r8=0x%016llx\n",
 		(unsigned long long)f->rsi, (unsigned long long)f->rdi,
 		(unsigned long long)f->rbp, (unsigned long long)f->r8);
-	kprintf("fault: r9=0x%016llx r10=0x%016llx r11=0x%016llx r12=0x%016llx\n",
+	kprintf("fault: r9=0x%016llx r10=0x%016llx r11=0x%016llx "
+		"r12=0x%016llx\n",
 		(unsigned long long)f->r9, (unsigned long long)f->r10,
 		(unsigned long long)f->r11, (unsigned long long)f->r12);
 	kprintf("fault: r13=0x%016llx r14=0x%016llx r15=0x%016llx\n",
