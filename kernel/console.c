@@ -11,6 +11,36 @@
 #include <kernel/printf.h>
 
 static uint16_t console_port = CONSOLE_DEFAULT_PORT;
+static enum log_level console_level = LOG_INFO;
+
+void console_set_level(enum log_level level)
+{
+	console_level = level;
+}
+
+bool console_level_enabled(enum log_level level)
+{
+	return level <= console_level;
+}
+
+int log_level_parse(const char *s, enum log_level *out)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+
+	for (int i = 0; i < 4; i++) {
+		const char *a = names[i], *b = s;
+
+		while (*a && *a == *b) {
+			a++;
+			b++;
+		}
+		if ((!*a && !*b) || (s[0] == '0' + i && !s[1])) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -KERR_EINVAL;
+}
 
 int console_init(uint16_t port)
 {

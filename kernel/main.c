@@ -8,13 +8,17 @@
 
 #include <arch/cpu.h>
 #include <arch/cpu_setup.h>
+#include <arch/apic.h>
 #include <arch/interrupt.h>
 #include <arch/platform.h>
+#include <kernel/acpi.h>
 #include <kernel/cmdline.h>
 #include <kernel/console.h>
 #include <kernel/kernel.h>
 #include <kernel/lib.h>
+#include <kernel/mm.h>
 #include <kernel/printf.h>
+#include <kernel/time.h>
 
 #define CMDLINE_MAX 4096
 
@@ -65,10 +69,10 @@ static void print_memory_map(const struct boot_info *bi)
 	uint64_t usable = 0;
 
 	for (uint32_t i = 0; i < bi->mmap_count; i++) {
-		kprintf("mem: [0x%016llx-0x%016llx] %s\n",
-			(unsigned long long)r[i].base,
-			(unsigned long long)(r[i].base + r[i].length - 1),
-			mem_type_name(r[i].type));
+		klog(LOG_INFO, "mem: [0x%016llx-0x%016llx] %s\n",
+		     (unsigned long long)r[i].base,
+		     (unsigned long long)(r[i].base + r[i].length - 1),
+		     mem_type_name(r[i].type));
 		if (r[i].type == BOOT_MEM_USABLE)
 			usable += r[i].length;
 	}
@@ -110,7 +114,7 @@ static void print_boot_times(const struct boot_info *bi)
 
 	memcpy(ts, (const void *)bi->tsc, sizeof(ts));
 	if (!hz) {
-		kprintf("boot: no PIT to calibrate the TSC; no boot times\n");
+		kprintf("boot: TSC rate unknown; no boot times\n");
 		return;
 	}
 	kprintf("boot: tsc %llu MHz;", (unsigned long long)(hz / 1000000));
@@ -135,10 +139,28 @@ static void print_boot_times(const struct boot_info *bi)
 	kprintf(")\n");
 }
 
+/* The kernel's subsystems, in dependency order: descriptor tables first
+ * (so that a fault is reported), then memory, then the interrupt
+ * controllers described by ACPI, then time (calibrated against the ACPI
+ * PM timer), then the local APIC timer (calibrated against time). */
+static void bring_up(const struct boot_info *bi)
+{
+	cpu_setup_boot();
+	if (mm_init(bi) < 0)
+		kernel_fatal_exit("no usable memory");
+	pic_disable();
+	acpi_init(bi->rsdp);
+	lapic_init();
+	ioapic_init();
+	time_init();
+	lapic_timer_init();
+}
+
 void kernel_main(struct boot_info *bi)
 {
 	const char *raw = (const char *)(uintptr_t)bi->cmdline;
-	const char *uart, *app_name = "app";
+	const char *uart, *level, *app_name = "app";
+	enum log_level log_level;
 	uint16_t port = CONSOLE_DEFAULT_PORT;
 	int parse_err, uart_err = 0, rc;
 	size_t len = raw ? strlen(raw) : 0;
@@ -158,9 +180,16 @@ void kernel_main(struct boot_info *bi)
 		port = CONSOLE_DEFAULT_PORT;
 	console_init(port);
 
+	level = parse_err ? NULL : cmdline_option(&cmdline, "loglevel");
+	if (level && log_level_parse(level, &log_level) == 0)
+		console_set_level(log_level);
 	kprintf("skiff " SKIFF_VERSION ": x86_64 unikernel, booted by %s\n",
 		firmware_name(bi->firmware));
-	cpu_setup_boot();
+	if (level && log_level_parse(level, &log_level) < 0)
+		kprintf("cmdline: loglevel=%s: not a level (error, warn, info, "
+			"debug or 0-3); using info\n",
+			level);
+	bring_up(bi);
 	if (uart_err)
 		kprintf("cmdline: uart=%s: not a UART (io:PORT, ttySn, comN or "
 			"none); using COM1\n",

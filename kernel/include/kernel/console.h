@@ -6,10 +6,36 @@
 #ifndef KERNEL_CONSOLE_H
 #define KERNEL_CONSOLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define CONSOLE_DEFAULT_PORT 0x3f8
+
+/* Log levels: the console prints messages at or above the level the
+ * command line sets with loglevel= (default info); messages below
+ * LOG_COMPILED are compiled out altogether. */
+enum log_level {
+	LOG_ERROR = 0,
+	LOG_WARN = 1,
+	LOG_INFO = 2,
+	LOG_DEBUG = 3,
+};
+
+#ifndef LOG_COMPILED
+#define LOG_COMPILED LOG_DEBUG
+#endif
+
+void console_set_level(enum log_level level);
+bool console_level_enabled(enum log_level level);
+
+/* "error", "warn", "info", "debug" or 0-3; -KERR_EINVAL otherwise. */
+int log_level_parse(const char *s, enum log_level *out);
+
+#define klog(level, ...)                                                       \
+	((level) <= LOG_COMPILED && console_level_enabled(level)               \
+		 ? (void)kprintf(__VA_ARGS__)                                  \
+		 : (void)0)
 
 /* Port 0 turns the console off. Returns false if no UART answered. */
 int console_init(uint16_t port);

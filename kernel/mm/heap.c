@@ -1,0 +1,351 @@
+/*
+ * The kernel heap: kmalloc and friends (contract in kernel/mm.h).
+ *
+ * Small blocks (up to the largest size class, 2016 bytes) come from slabs:
+ * one 4 KiB page each, a struct slab at the start of the page and equal
+ * objects after it, free objects linked through their first word. The
+ * classes are multiples of 16 chosen so that the last ones fill a page
+ * (4032 / 2, / 3, / 4, ...). Larger blocks are whole pages from pmm_alloc
+ * with a 16-byte header, and kfree gives them straight back.
+ *
+ * A pointer tells its kind by its offset in the page: LARGE_HDR_SIZE for
+ * a large block, at least SLAB_HDR_SIZE for a slab object.
+ *
+ * Arenas: all state sits in a struct heap_arena behind a spinlock taken
+ * with interrupts off. There is one arena today; with SMP it becomes one
+ * per CPU (heap_arena_this() picks it), and since each slab records its
+ * arena, a block freed on another CPU goes back to the arena it came from.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "internal.h"
+#include <kernel/console.h>
+#include <kernel/lib.h>
+#include <kernel/spinlock.h>
+
+#define HEAP_ALIGN 16
+#define SLAB_HDR_SIZE 64
+#define LARGE_HDR_SIZE 16
+#define SLAB_MAGIC 0x736c6162u		  /* "slab" */
+#define LARGE_MAGIC 0x6b6d616c6c6f6321ULL /* "kmalloc!" */
+#define FREE_POISON                                                            \
+	0x6672656566726565ULL /* "freefree", word 1 of a free object */
+#define SLAB_SPACE (PAGE_SIZE - SLAB_HDR_SIZE)
+/* Larger requests would overflow the page arithmetic. */
+#define LARGE_MAX (1ULL << 46)
+
+struct heap_arena;
+
+struct slab {
+	uint32_t magic;
+	uint16_t class_idx;
+	uint16_t inuse;
+	struct heap_arena *arena;
+	void **free;		  /* first free object; each holds the next */
+	struct slab *prev, *next; /* in the class's partial list */
+};
+_Static_assert(sizeof(struct slab) <= SLAB_HDR_SIZE, "slab header fits");
+_Static_assert(SLAB_HDR_SIZE % HEAP_ALIGN == 0, "objects stay aligned");
+
+struct large_hdr {
+	uint64_t magic;
+	uint64_t pages;
+};
+_Static_assert(sizeof(struct large_hdr) == LARGE_HDR_SIZE, "layout");
+_Static_assert(LARGE_HDR_SIZE < SLAB_HDR_SIZE, "kinds tell apart");
+
+static const uint16_t class_size[] = {
+	16,  32,  48,  64,  96,	 128,  192,  256,
+	336, 448, 576, 672, 800, 1008, 1344, 2016,
+};
+#define NCLASSES ARRAY_SIZE(class_size)
+#define SMALL_MAX 2016
+_Static_assert(2 * SMALL_MAX <= SLAB_SPACE, "two of the largest per slab");
+
+struct size_class {
+	struct slab *partial; /* slabs with free objects, not all free */
+	struct slab *empty;   /* one all-free slab kept for reuse */
+};
+
+struct heap_arena {
+	struct spinlock lock;
+	struct size_class cls[NCLASSES];
+};
+
+static struct heap_arena arenas[1] = { { .lock = SPINLOCK_INIT } };
+
+static struct heap_arena *heap_arena_this(void)
+{
+	return &arenas[0];
+}
+
+static unsigned class_of(size_t size)
+{
+	unsigned i = 0;
+
+	while (class_size[i] < size)
+		i++;
+	return i;
+}
+
+static unsigned per_slab(unsigned idx)
+{
+	return SLAB_SPACE / class_size[idx];
+}
+
+static void list_add(struct slab **head, struct slab *s)
+{
+	s->prev = NULL;
+	s->next = *head;
+	if (*head)
+		(*head)->prev = s;
+	*head = s;
+}
+
+static void list_del(struct slab **head, struct slab *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		*head = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->prev = s->next = NULL;
+}
+
+/* A fresh slab, all objects free. Called with the arena lock held. */
+static struct slab *slab_new(struct heap_arena *a, unsigned idx)
+{
+	uint64_t pa = pmm_alloc(1);
+	struct slab *s = (struct slab *)(uintptr_t)pa;
+	char *obj;
+
+	if (!pa)
+		return NULL;
+	s->magic = SLAB_MAGIC;
+	s->class_idx = idx;
+	s->inuse = 0;
+	s->arena = a;
+	s->free = NULL;
+	obj = (char *)s + SLAB_HDR_SIZE + (per_slab(idx) - 1) * class_size[idx];
+	for (unsigned i = 0; i < per_slab(idx); i++) {
+		void **o = (void **)obj;
+
+		o[0] = s->free;
+		o[1] = (void *)FREE_POISON;
+		s->free = o;
+		obj -= class_size[idx];
+	}
+	return s;
+}
+
+static void *slab_alloc(unsigned idx)
+{
+	struct heap_arena *a = heap_arena_this();
+	struct size_class *c = &a->cls[idx];
+	uint64_t flags = spin_lock_irqsave(&a->lock);
+	struct slab *s = c->partial;
+	void **o = NULL;
+
+	if (!s) {
+		s = c->empty ? c->empty : slab_new(a, idx);
+		c->empty = NULL;
+		if (s)
+			list_add(&c->partial, s);
+	}
+	if (s) {
+		o = s->free;
+		s->free = o[0];
+		o[1] = NULL;
+		s->inuse++;
+		if (!s->free)
+			list_del(&c->partial, s);
+	}
+	spin_unlock_irqrestore(&a->lock, flags);
+	return o;
+}
+
+static bool on_free_list(const struct slab *s, const void *p)
+{
+	for (void **o = s->free; o; o = o[0])
+		if (o == p)
+			return true;
+	return false;
+}
+
+/* Why p is not a live object of slab s, or NULL. Arena lock held. */
+static const char *slab_check(const struct slab *s, const void *p)
+{
+	uint64_t off = ((uintptr_t)p & (PAGE_SIZE - 1)) - SLAB_HDR_SIZE;
+
+	if (s->magic != SLAB_MAGIC || s->class_idx >= NCLASSES)
+		return "not a kmalloc pointer";
+	if (off % class_size[s->class_idx] ||
+	    off / class_size[s->class_idx] >= per_slab(s->class_idx))
+		return "not the start of a block";
+	if (((void *const *)p)[1] == (void *)FREE_POISON && on_free_list(s, p))
+		return "already free (double free)";
+	return NULL;
+}
+
+static void slab_free(void *p)
+{
+	struct slab *s = (struct slab *)(uintptr_t)page_down((uintptr_t)p);
+	struct heap_arena *a;
+	struct size_class *c;
+	uint64_t flags, release = 0;
+	const char *why;
+	void **o = p;
+
+	/* The arena pointer is only trusted once the magic matched. */
+	if (s->magic != SLAB_MAGIC) {
+		kprintf("mm: kfree(%p): not a kmalloc pointer; ignored\n", p);
+		return;
+	}
+	a = s->arena;
+	flags = spin_lock_irqsave(&a->lock);
+	why = slab_check(s, p);
+	if (!why) {
+		c = &a->cls[s->class_idx];
+		if (!s->free)
+			list_add(&c->partial, s);
+		o[0] = s->free;
+		o[1] = (void *)FREE_POISON;
+		s->free = o;
+		if (--s->inuse == 0) {
+			list_del(&c->partial, s);
+			if (c->empty) {
+				s->magic = 0;
+				release = (uintptr_t)s;
+			} else {
+				c->empty = s;
+			}
+		}
+	}
+	spin_unlock_irqrestore(&a->lock, flags);
+	if (release)
+		pmm_free(release, 1);
+	if (why)
+		kprintf("mm: kfree(%p): %s; ignored\n", p, why);
+}
+
+static void *large_alloc(size_t size)
+{
+	uint64_t pages, pa;
+	struct large_hdr *h;
+
+	if (size > LARGE_MAX)
+		return NULL;
+	pages = (size + LARGE_HDR_SIZE + PAGE_SIZE - 1) / PAGE_SIZE;
+	pa = pmm_alloc(pages);
+	if (!pa)
+		return NULL;
+	h = (struct large_hdr *)(uintptr_t)pa;
+	h->magic = LARGE_MAGIC;
+	h->pages = pages;
+	return (char *)h + LARGE_HDR_SIZE;
+}
+
+static struct large_hdr *large_of(const void *p)
+{
+	return (struct large_hdr *)(uintptr_t)((uintptr_t)p - LARGE_HDR_SIZE);
+}
+
+void *kmalloc(size_t size)
+{
+	if (size <= SMALL_MAX)
+		return slab_alloc(class_of(size ? size : 1));
+	return large_alloc(size);
+}
+
+void *kcalloc(size_t n, size_t size)
+{
+	void *p;
+
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	p = kmalloc(n * size);
+	if (p)
+		memset(p, 0, n * size);
+	return p;
+}
+
+static bool is_large(const void *p)
+{
+	return ((uintptr_t)p & (PAGE_SIZE - 1)) == LARGE_HDR_SIZE;
+}
+
+static bool is_slab_object(const void *p)
+{
+	uintptr_t off = (uintptr_t)p & (PAGE_SIZE - 1);
+
+	return off >= SLAB_HDR_SIZE && off % HEAP_ALIGN == 0;
+}
+
+void kfree(void *p)
+{
+	struct large_hdr *h;
+	uint64_t pages;
+
+	if (!p)
+		return;
+	if (is_slab_object(p)) {
+		slab_free(p);
+		return;
+	}
+	h = large_of(p);
+	if (!is_large(p) || h->magic != LARGE_MAGIC) {
+		kprintf("mm: kfree(%p): not a kmalloc pointer (or freed "
+			"twice); ignored\n",
+			p);
+		return;
+	}
+	pages = h->pages;
+	h->magic = 0;
+	pmm_free((uintptr_t)h, pages);
+}
+
+size_t kmalloc_usable_size(const void *p)
+{
+	const struct slab *s;
+
+	if (!p)
+		return 0;
+	if (is_large(p))
+		return large_of(p)->magic == LARGE_MAGIC
+			       ? large_of(p)->pages * PAGE_SIZE - LARGE_HDR_SIZE
+			       : 0;
+	if (!is_slab_object(p))
+		return 0;
+	s = (const struct slab *)(uintptr_t)page_down((uintptr_t)p);
+	if (s->magic != SLAB_MAGIC || s->class_idx >= NCLASSES)
+		return 0;
+	return class_size[s->class_idx];
+}
+
+void *krealloc(void *p, size_t size)
+{
+	size_t have;
+	void *n;
+
+	if (!p)
+		return kmalloc(size);
+	if (!size) {
+		kfree(p);
+		return NULL;
+	}
+	have = kmalloc_usable_size(p);
+	if (!have) {
+		kprintf("mm: krealloc(%p): not a kmalloc pointer\n", p);
+		return NULL;
+	}
+	if (size <= have)
+		return p;
+	n = kmalloc(size);
+	if (!n)
+		return NULL;
+	memcpy(n, p, have);
+	kfree(p);
+	return n;
+}

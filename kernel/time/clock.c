@@ -1,0 +1,202 @@
+/*
+ * The TSC as the kernel's clock. Its rate comes, in order of trust, from
+ * the hypervisor's timing leaf (CPUID 0x40000010, EAX = TSC kHz; VMware's
+ * convention, also offered by KVM/QEMU with -cpu ...,+invtsc and
+ * vmware-cpuid-freq), from CPUID 0x15 (TSC/crystal ratio times the
+ * crystal, Intel SDM vol. 2A) or 0x16 (base MHz), else measured against
+ * the ACPI PM timer (FADT) or the PIT (kernel/arch/x86_64/tsc.c).
+ * QEMU/TCG offers none of the CPUID leaves, so the PM timer is used.
+ *
+ * time_init() runs after acpi_init() on the boot CPU. The wall clock is
+ * the RTC read once there, advanced by the TSC.
+ */
+#include <arch/cpu.h>
+#include <arch/cpu_setup.h>
+#include <arch/platform.h>
+#include <kernel/console.h>
+#include <kernel/errno.h>
+#include <kernel/kernel.h>
+#include <kernel/lib.h>
+#include <kernel/time.h>
+
+#define CPUID1_ECX_HYPERVISOR BIT(31)
+#define CPUID_HV_BASE 0x40000000
+#define CPUID_HV_TIMING 0x40000010
+#define CPUID_EXT_MAX 0x80000000
+#define CPUID_EXT_POWER 0x80000007
+#define CPUID_POWER_EDX_INVTSC BIT(8)
+
+#define PM_CALIBRATE_TICKS (PM_TIMER_HZ / 200) /* 5 ms */
+#define PM_CALIBRATE_SPINS 100000000
+#define ASSUMED_HZ 1000000000ULL
+/* Before time_init: no TSC faster than this, so delays are long enough. */
+#define MAX_PLAUSIBLE_HZ 8000000000ULL
+
+static uint64_t tsc_hz;
+static const char *tsc_source = "nothing";
+static uint64_t tsc_base;	   /* TSC at time 0 */
+static uint64_t ns_per_tick_mult;  /* ns per tick, 32.32 fixed point */
+static uint64_t ticks_per_ns_mult; /* ticks per ns, 40.24 fixed point */
+static uint64_t wall_base_ns;	   /* wall clock at time_ns() == 0 */
+
+static uint64_t hz_from_cpuid(const char **src)
+{
+	uint32_t a, b, c, d, max;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (c & CPUID1_ECX_HYPERVISOR) {
+		cpuid(CPUID_HV_BASE, 0, &max, &b, &c, &d);
+		if (max >= CPUID_HV_TIMING && max < CPUID_HV_BASE + 0x10000) {
+			cpuid(CPUID_HV_TIMING, 0, &a, &b, &c, &d);
+			if (a) {
+				*src = "hypervisor CPUID";
+				return (uint64_t)a * 1000;
+			}
+		}
+	}
+	cpuid(0, 0, &max, &b, &c, &d);
+	if (max >= 0x15) {
+		cpuid(0x15, 0, &a, &b, &c, &d);
+		if (a && b && c) {
+			*src = "CPUID 0x15";
+			return (uint64_t)c * b / a;
+		}
+	}
+	if (max >= 0x16) {
+		cpuid(0x16, 0, &a, &b, &c, &d);
+		if (a & 0xffff) {
+			*src = "CPUID 0x16";
+			return (uint64_t)(a & 0xffff) * 1000000;
+		}
+	}
+	return 0;
+}
+
+static uint64_t hz_from_pm_timer(void)
+{
+	uint32_t p0, p1, spins = 0, dp;
+	uint64_t t0, t1;
+
+	if (!time_pm_timer_present())
+		return 0;
+	/* Start on a tick edge so the first partial tick does not count. */
+	p0 = time_pm_timer_read();
+	while ((p1 = time_pm_timer_read()) == p0 && ++spins < 1000)
+		cpu_relax();
+	t0 = rdtsc();
+	spins = 0;
+	do {
+		dp = time_pm_timer_delta(p1, time_pm_timer_read());
+		if (++spins == PM_CALIBRATE_SPINS)
+			return 0;
+	} while (dp < PM_CALIBRATE_TICKS);
+	t1 = rdtsc();
+	return (t1 - t0) * PM_TIMER_HZ / dp;
+}
+
+static void set_rate(uint64_t hz)
+{
+	tsc_hz = hz;
+	ns_per_tick_mult = (NSEC_PER_SEC << 32) / hz;
+	ticks_per_ns_mult = (hz << 24) / NSEC_PER_SEC;
+}
+
+uint64_t time_tsc_hz(void)
+{
+	return tsc_hz;
+}
+
+const char *time_tsc_source(void)
+{
+	return tsc_source;
+}
+
+uint64_t time_tsc_to_ns(uint64_t ticks)
+{
+	return (uint64_t)(((unsigned __int128)ticks * ns_per_tick_mult) >> 32);
+}
+
+uint64_t time_ns_to_tsc(uint64_t ns)
+{
+	if (!ticks_per_ns_mult) /* before time_init: err on the long side */
+		return ns * (MAX_PLAUSIBLE_HZ / NSEC_PER_SEC);
+	return (uint64_t)(((unsigned __int128)ns * ticks_per_ns_mult) >> 24);
+}
+
+uint64_t time_ns(void)
+{
+	uint64_t now = rdtsc();
+
+	if (!tsc_hz || now < tsc_base)
+		return 0;
+	return time_tsc_to_ns(now - tsc_base);
+}
+
+uint64_t time_wall_ns(void)
+{
+	return wall_base_ns ? wall_base_ns + time_ns() : 0;
+}
+
+void time_delay_ns(uint64_t ns)
+{
+	uint64_t end;
+
+	if (ns > TIME_DELAY_MAX_NS)
+		ns = TIME_DELAY_MAX_NS;
+	end = rdtsc() + time_ns_to_tsc(ns);
+	while (rdtsc() < end)
+		cpu_relax();
+}
+
+static bool tsc_invariant(void)
+{
+	uint32_t a, b, c, d, max;
+
+	cpuid(CPUID_EXT_MAX, 0, &max, &b, &c, &d);
+	if (max < CPUID_EXT_POWER)
+		return false;
+	cpuid(CPUID_EXT_POWER, 0, &a, &b, &c, &d);
+	return d & CPUID_POWER_EDX_INVTSC;
+}
+
+int time_init(void)
+{
+	const struct boot_info *bi = kernel_boot_info();
+	const char *src = NULL;
+	struct time_rtc rtc;
+	uint64_t hz, now;
+	int err = 0;
+
+	hz = hz_from_cpuid(&src);
+	if (!hz && (hz = hz_from_pm_timer()))
+		src = "ACPI PM timer";
+	if (!hz && (hz = tsc_calibrate_pit()))
+		src = "PIT";
+	if (!hz) {
+		kprintf("time: no source for the TSC rate; assuming 1 GHz\n");
+		hz = ASSUMED_HZ;
+		src = "a guess";
+		err = -KERR_EIO;
+	}
+	tsc_source = src;
+	now = rdtsc();
+	tsc_base = bi && bi->tsc[BOOT_TS_KERNEL_ENTRY] &&
+				   bi->tsc[BOOT_TS_KERNEL_ENTRY] <= now
+			   ? bi->tsc[BOOT_TS_KERNEL_ENTRY]
+			   : now;
+	set_rate(hz);
+
+	kprintf("time: TSC %llu.%02llu GHz from %s%s; ",
+		(unsigned long long)(hz / NSEC_PER_SEC),
+		(unsigned long long)(hz % NSEC_PER_SEC / 10000000), src,
+		tsc_invariant() ? "" : " (not invariant)");
+	if (time_rtc_read(&rtc) == 0) {
+		wall_base_ns =
+			time_rtc_to_epoch(&rtc) * NSEC_PER_SEC - time_ns();
+		kprintf("RTC %04u-%02u-%02u %02u:%02u:%02u UTC\n", rtc.year,
+			rtc.month, rtc.day, rtc.hour, rtc.min, rtc.sec);
+	} else {
+		kprintf("RTC unreadable; no wall clock\n");
+	}
+	return err;
+}
