@@ -11,6 +11,7 @@
 #include <arch/apic.h>
 #include <arch/interrupt.h>
 #include <arch/platform.h>
+#include <arch/smp.h>
 #include <kernel/acpi.h>
 #include <kernel/cmdline.h>
 #include <kernel/console.h>
@@ -154,6 +155,7 @@ static void bring_up(const struct boot_info *bi)
 	ioapic_init();
 	time_init();
 	lapic_timer_init();
+	smp_start_aps();
 }
 
 void kernel_main(struct boot_info *bi)

@@ -22,7 +22,7 @@ void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c,
 			 : "a"(leaf), "c"(sub));
 }
 
-static void enable_protections(void)
+void cpu_enable_protections(bool log)
 {
 	uint32_t a, b, c, d, max;
 	uint64_t cr4;
@@ -37,6 +37,8 @@ static void enable_protections(void)
 	if (b & CPUID7_EBX_SMAP)
 		cr4 |= CR4_SMAP;
 	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
+	if (!log)
+		return;
 	kprintf("cpu: SMEP %s, SMAP %s\n",
 		(b & CPUID7_EBX_SMEP) ? "on" : "not available",
 		(b & CPUID7_EBX_SMAP) ? "on" : "not available");
@@ -47,5 +49,5 @@ void cpu_setup_boot(void)
 	gdt_load();
 	idt_init();
 	idt_load();
-	enable_protections();
+	cpu_enable_protections(true);
 }

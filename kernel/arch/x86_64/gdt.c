@@ -4,12 +4,15 @@
  * descriptor; the TSS exists only for its interrupt stack table, which
  * gives NMI, double fault and machine check their own known-good stacks
  * (a fault on a broken stack must still be able to print its dump).
- * Boot CPU only for now: the SMP work gives each CPU its own TSS.
+ * Each CPU has its own GDT, TSS and IST stacks: ltr marks the TSS busy,
+ * so no two CPUs can share one.
  */
 #include <stddef.h>
 
 #include <arch/cpu_setup.h>
+#include <kernel/errno.h>
 #include <kernel/lib.h>
+#include <kernel/mm.h>
 
 #define IST_STACK_SIZE 8192
 
@@ -32,20 +35,26 @@ struct gdt_ptr {
 	uint64_t base;
 } __attribute__((packed));
 
-static struct tss boot_tss;
-static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
+struct cpu_tables {
+	uint64_t gdt[5];
+	struct tss tss;
+	uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
+};
 
 /* Access bytes: present, DPL 0, code (exec/read) or data (read/write),
- * long-mode code flag; and the 64-bit available TSS type (9). */
-static uint64_t gdt[5] = {
+ * long-mode code flag. Slots 3-4 take the 64-bit TSS descriptor. */
+static const uint64_t gdt_template[5] = {
 	0,
 	0x00af9a000000ffffULL, /* GDT_KERNEL_CS */
 	0x00cf92000000ffffULL, /* GDT_KERNEL_DS */
-	0,		       /* GDT_TSS, low half */
-	0,		       /* GDT_TSS, high half */
+	0,
+	0,
 };
 
-static void set_tss_descriptor(const struct tss *tss)
+static struct cpu_tables boot_tables;
+
+/* The 16-byte available-TSS descriptor (type 9). */
+static void set_tss_descriptor(uint64_t *gdt, const struct tss *tss)
 {
 	uint64_t base = (uintptr_t)tss, limit = sizeof(*tss) - 1;
 
@@ -55,14 +64,15 @@ static void set_tss_descriptor(const struct tss *tss)
 	gdt[4] = base >> 32;
 }
 
-void gdt_load(void)
+static void load_tables(struct cpu_tables *t)
 {
-	struct gdt_ptr p = { sizeof(gdt) - 1, (uintptr_t)gdt };
+	struct gdt_ptr p = { sizeof(t->gdt) - 1, (uintptr_t)t->gdt };
 
+	memcpy(t->gdt, gdt_template, sizeof(t->gdt));
 	for (int i = 0; i < 3; i++)
-		boot_tss.ist[i] = (uintptr_t)ist_stacks[i] + IST_STACK_SIZE;
-	boot_tss.iomap_base = sizeof(boot_tss); /* no I/O bitmap */
-	set_tss_descriptor(&boot_tss);
+		t->tss.ist[i] = (uintptr_t)t->ist_stacks[i] + IST_STACK_SIZE;
+	t->tss.iomap_base = sizeof(t->tss); /* no I/O bitmap */
+	set_tss_descriptor(t->gdt, &t->tss);
 	__asm__ volatile("lgdt %0\n\t"
 			 "pushq %1\n\t"
 			 "leaq 1f(%%rip), %%rax\n\t"
@@ -78,4 +88,19 @@ void gdt_load(void)
 			 : "m"(p), "i"(GDT_KERNEL_CS), "i"(GDT_KERNEL_DS),
 			   "r"((uint16_t)GDT_TSS)
 			 : "rax", "memory");
+}
+
+void gdt_load(void)
+{
+	load_tables(&boot_tables);
+}
+
+int gdt_load_ap(void)
+{
+	struct cpu_tables *t = kcalloc(1, sizeof(*t));
+
+	if (!t)
+		return -KERR_ENOMEM;
+	load_tables(t);
+	return 0;
 }

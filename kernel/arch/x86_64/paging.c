@@ -443,3 +443,29 @@ out:
 	spin_unlock_irqrestore(&pt_lock, flags);
 	return rc;
 }
+
+int paging_set_exec(uint64_t pa, bool exec)
+{
+	uint64_t flags, cur, *e;
+	int rc = 0;
+
+	if (!active || (pa & (PAGE_SIZE - 1)) || pa >= stats.top)
+		return -KERR_EINVAL;
+	flags = spin_lock_irqsave(&pt_lock);
+	cur = paging_query(pa, NULL);
+	/* Only plain RAM pages, present and writable, change here. */
+	if ((cur & (PTE_P | PTE_W | PTE_PCD)) != (PTE_P | PTE_W)) {
+		rc = -KERR_EINVAL;
+		goto out;
+	}
+	e = walk(pa, PT_SHIFT);
+	if (!e) {
+		rc = -KERR_ENOMEM;
+		goto out;
+	}
+	*e = exec ? (*e & ~nx_bit) : (*e | nx_bit);
+	invlpg(pa);
+out:
+	spin_unlock_irqrestore(&pt_lock, flags);
+	return rc;
+}

@@ -21,8 +21,15 @@
 
 void cpu_setup_boot(void);
 
-/* Load this CPU's GDT/TSS (per-CPU state in tss) and the shared IDT. */
+/* Load the boot CPU's GDT and TSS. */
 void gdt_load(void);
+
+/* Give an application processor its own GDT, TSS and IST stacks (from
+ * the heap) and load them. */
+int gdt_load_ap(void);
+
+/* CR4 protections (SMEP, SMAP) on the calling CPU; quiet on APs. */
+void cpu_enable_protections(bool log);
 void idt_init(void);
 void idt_load(void);
 

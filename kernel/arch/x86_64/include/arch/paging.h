@@ -52,6 +52,11 @@ int paging_set_guard(uint64_t pa, bool guard);
  * the page it maps (4 KiB, 2 MiB or 1 GiB) when size is not NULL. */
 uint64_t paging_query(uint64_t va, uint64_t *size);
 
+/* Make one RAM page executable (the SMP start-up code runs from a low
+ * page) or no-execute again. Only this CPU's TLB is flushed: call it
+ * before other CPUs use the page. */
+int paging_set_exec(uint64_t pa, bool exec);
+
 /* Was NX enabled (so that data pages carry PTE_NX)? */
 bool paging_nx(void);
 
