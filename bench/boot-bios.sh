@@ -10,25 +10,16 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib/common.sh"
 . "$top/scripts/lib/qemu.sh"
+. "$top/scripts/lib/bench.sh"
 
 runs=11
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--runs) runs=$2; shift ;;
-	--accel) SKIFF_ACCEL=$2; shift ;;
-	-h | --help) sed -n '2,7p' "$0"; exit 0 ;;
-	*) die "boot-bios: unknown argument '$1'" ;;
-	esac
-	shift
-done
+bench_args "$@"
 
 "$top/scripts/setup" --quiet
 build_tree
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-field() { sed -n "s/.*$1 \\([0-9.]*\\) ms.*/\\1/p" "$2" | median; }
-median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "n/a"}'; }
 
 # bench_config NAME KERNEL [qemu args]: prints median loader->kernel,
 # median reset->loader, and the per-phase medians.

@@ -10,24 +10,16 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib/common.sh"
 . "$top/scripts/lib/qemu.sh"
+. "$top/scripts/lib/bench.sh"
 
 runs=11
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--runs) runs=$2; shift ;;
-	--accel) SKIFF_ACCEL=$2; shift ;;
-	-h | --help) sed -n '2,8p' "$0"; exit 0 ;;
-	*) die "boot-kernel: unknown argument '$1'" ;;
-	esac
-	shift
-done
+bench_args "$@"
 
 "$top/scripts/setup" --quiet
 build_tree
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "n/a"}'; }
 
 echo "medians of $runs boots of build/kernel/skiff.elf, QEMU $SKIFF_ACCEL, q35, 128 MiB (target: < 30 ms with 4 vCPUs)"
 for smp in 1 4; do
