@@ -417,18 +417,33 @@ int paging_map_mmio(uint64_t phys, uint64_t size)
 	return rc;
 }
 
-int paging_set_guard(uint64_t pa, bool guard)
+enum page_change { PAGE_GUARD, PAGE_UNGUARD, PAGE_EXEC, PAGE_NOEXEC };
+
+/* Change one 4 KiB RAM page's entry, splitting a large page if needed.
+ * The entry must be in the state the change expects: a plain RAM page
+ * becomes a guard or changes NX; only a guard comes back. */
+static int change_page(uint64_t pa, enum page_change how)
 {
 	uint64_t flags, cur, *e;
+	bool ok;
 	int rc = 0;
 
 	if (!active || (pa & (PAGE_SIZE - 1)) || pa >= stats.top)
 		return -KERR_EINVAL;
 	flags = spin_lock_irqsave(&pt_lock);
 	cur = paging_query(pa, NULL);
-	/* Only plain RAM pages become guards, and only guards come back. */
-	if (guard ? (cur & (PTE_P | PTE_W | PTE_PCD | nx_bit)) != FL_RAM
-		  : cur != 0) {
+	switch (how) {
+	case PAGE_GUARD:
+		ok = (cur & (PTE_P | PTE_W | PTE_PCD | nx_bit)) == FL_RAM;
+		break;
+	case PAGE_UNGUARD:
+		ok = cur == 0;
+		break;
+	default:
+		ok = (cur & (PTE_P | PTE_W | PTE_PCD)) == (PTE_P | PTE_W);
+		break;
+	}
+	if (!ok) {
 		rc = -KERR_EINVAL;
 		goto out;
 	}
@@ -437,35 +452,32 @@ int paging_set_guard(uint64_t pa, bool guard)
 		rc = -KERR_ENOMEM;
 		goto out;
 	}
-	*e = guard ? 0 : pa | FL_RAM;
+	switch (how) {
+	case PAGE_GUARD:
+		*e = 0;
+		break;
+	case PAGE_UNGUARD:
+		*e = pa | FL_RAM;
+		break;
+	case PAGE_EXEC:
+		*e &= ~nx_bit;
+		break;
+	case PAGE_NOEXEC:
+		*e |= nx_bit;
+		break;
+	}
 	invlpg(pa);
 out:
 	spin_unlock_irqrestore(&pt_lock, flags);
 	return rc;
 }
 
+int paging_set_guard(uint64_t pa, bool guard)
+{
+	return change_page(pa, guard ? PAGE_GUARD : PAGE_UNGUARD);
+}
+
 int paging_set_exec(uint64_t pa, bool exec)
 {
-	uint64_t flags, cur, *e;
-	int rc = 0;
-
-	if (!active || (pa & (PAGE_SIZE - 1)) || pa >= stats.top)
-		return -KERR_EINVAL;
-	flags = spin_lock_irqsave(&pt_lock);
-	cur = paging_query(pa, NULL);
-	/* Only plain RAM pages, present and writable, change here. */
-	if ((cur & (PTE_P | PTE_W | PTE_PCD)) != (PTE_P | PTE_W)) {
-		rc = -KERR_EINVAL;
-		goto out;
-	}
-	e = walk(pa, PT_SHIFT);
-	if (!e) {
-		rc = -KERR_ENOMEM;
-		goto out;
-	}
-	*e = exec ? (*e & ~nx_bit) : (*e | nx_bit);
-	invlpg(pa);
-out:
-	spin_unlock_irqrestore(&pt_lock, flags);
-	return rc;
+	return change_page(pa, exec ? PAGE_EXEC : PAGE_NOEXEC);
 }
