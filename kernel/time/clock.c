@@ -1,14 +1,17 @@
 /*
  * The TSC as the kernel's clock. Its rate comes, in order of trust, from
- * the hypervisor's timing leaf (CPUID 0x40000010, EAX = TSC kHz; VMware's
- * convention, also offered by KVM/QEMU with -cpu ...,+invtsc and
- * vmware-cpuid-freq), from CPUID 0x15 (TSC/crystal ratio times the
- * crystal, Intel SDM vol. 2A) or 0x16 (base MHz), else measured against
- * the ACPI PM timer (FADT) or the PIT (kernel/arch/x86_64/tsc.c).
- * QEMU/TCG offers none of the CPUID leaves, so the PM timer is used.
+ * kvmclock when KVM offers it (the host's own scale factors for this
+ * vCPU's TSC, kvmclock.c), from the hypervisor's timing leaf (CPUID
+ * 0x40000010, EAX = TSC kHz; VMware's convention, also offered by
+ * KVM/QEMU with -cpu ...,+invtsc and vmware-cpuid-freq), from CPUID 0x15
+ * (TSC/crystal ratio times the crystal, Intel SDM vol. 2A) or 0x16 (base
+ * MHz), else measured against the ACPI PM timer (FADT) or the PIT
+ * (kernel/arch/x86_64/tsc.c). QEMU/TCG offers none of these, so the PM
+ * timer is used.
  *
- * time_init() runs after acpi_init() on the boot CPU. The wall clock is
- * the RTC read once there, advanced by the TSC.
+ * time_init() runs after acpi_init() and lapic_init() (kvmclock finds a
+ * CPU's area by its APIC id) on the boot CPU. The wall clock is the RTC
+ * read once there, advanced by the monotonic clock.
  */
 #include <arch/cpu.h>
 #include <arch/cpu_setup.h>
@@ -38,6 +41,11 @@ static uint64_t tsc_base;	   /* TSC at time 0 */
 static uint64_t ns_per_tick_mult;  /* ns per tick, 32.32 fixed point */
 static uint64_t ticks_per_ns_mult; /* ticks per ns, 40.24 fixed point */
 static uint64_t wall_base_ns;	   /* wall clock at time_ns() == 0 */
+
+/* time_ns() from kvmclock rather than the TSC (see time_init). */
+static bool ns_from_kvmclock;
+static uint64_t kvmclock_base_ns; /* kvmclock at time_ns() == 0 */
+static uint64_t kvmclock_last_ns; /* the latest time_ns() handed out */
 
 static uint64_t hz_from_cpuid(const char **src)
 {
@@ -123,13 +131,42 @@ uint64_t time_ns_to_tsc(uint64_t ns)
 	return (uint64_t)(((unsigned __int128)ns * ticks_per_ns_mult) >> 24);
 }
 
-uint64_t time_ns(void)
+static uint64_t tsc_ns(void)
 {
 	uint64_t now = rdtsc();
 
 	if (!tsc_hz || now < tsc_base)
 		return 0;
 	return time_tsc_to_ns(now - tsc_base);
+}
+
+/*
+ * Each CPU's kvmclock is monotonic on its own, but two CPUs' areas need
+ * not agree to the nanosecond, so a reading never goes below the latest
+ * one handed out on any CPU. A CPU without an area yet (an AP before
+ * kvmclock_init_cpu) falls back to the TSC.
+ */
+static uint64_t kvmclock_time_ns(void)
+{
+	uint64_t kc = kvmclock_ns(), now, last;
+
+	if (kc)
+		now = kc > kvmclock_base_ns ? kc - kvmclock_base_ns : 0;
+	else
+		now = tsc_ns();
+	last = __atomic_load_n(&kvmclock_last_ns, __ATOMIC_RELAXED);
+	do {
+		if (now <= last)
+			return last;
+	} while (!__atomic_compare_exchange_n(&kvmclock_last_ns, &last, now,
+					      false, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return now;
+}
+
+uint64_t time_ns(void)
+{
+	return ns_from_kvmclock ? kvmclock_time_ns() : tsc_ns();
 }
 
 uint64_t time_wall_ns(void)
@@ -159,15 +196,32 @@ static bool tsc_invariant(void)
 	return d & CPUID_POWER_EDX_INVTSC;
 }
 
+/* What the time line says after the rate's source. */
+static const char *rate_note(bool kvm)
+{
+	if (kvm)
+		return ns_from_kvmclock
+			       ? " (no stable bit: the clock reads kvmclock)"
+			       : " (stable)";
+	return tsc_invariant() ? "" : " (not invariant)";
+}
+
 int time_init(void)
 {
 	const struct boot_info *bi = kernel_boot_info();
 	const char *src = NULL;
 	struct time_rtc rtc;
 	uint64_t hz, now;
+	bool kvm;
 	int err = 0;
 
-	hz = hz_from_cpuid(&src);
+	kvm = kvmclock_attach() == 0;
+	if (kvm) {
+		hz = kvmclock_tsc_hz();
+		src = "kvmclock";
+	} else {
+		hz = hz_from_cpuid(&src);
+	}
 	if (!hz && (hz = hz_from_pm_timer()))
 		src = "ACPI PM timer";
 	if (!hz && (hz = tsc_calibrate_pit()))
@@ -186,10 +240,27 @@ int time_init(void)
 			   : now;
 	set_rate(hz);
 
+	/*
+	 * With the stable bit, KVM keeps one (tsc_timestamp, system_time)
+	 * pair for every vCPU and their TSCs in step, so kvmclock is one
+	 * fixed linear function of the TSC: time_ns() reads the TSC alone
+	 * and gets the same clock (from another origin) for one RDTSC, with
+	 * no version loop and no search for this CPU's area. Without the
+	 * bit the host corrects each vCPU's area on its own for a TSC it
+	 * does not trust, and only the areas are right.
+	 */
+	if (kvm && !kvmclock_tsc_stable()) {
+		uint64_t kc = kvmclock_ns(), ns = tsc_ns();
+
+		/* kvmclock counts from the VM's start, before ours. */
+		kvmclock_base_ns = kc > ns ? kc - ns : kc;
+		ns_from_kvmclock = true;
+	}
+
 	kprintf("time: TSC %llu.%02llu GHz from %s%s; ",
 		(unsigned long long)(hz / NSEC_PER_SEC),
 		(unsigned long long)(hz % NSEC_PER_SEC / 10000000), src,
-		tsc_invariant() ? "" : " (not invariant)");
+		rate_note(kvm));
 	if (time_rtc_read(&rtc) == 0) {
 		wall_base_ns =
 			time_rtc_to_epoch(&rtc) * NSEC_PER_SEC - time_ns();

@@ -61,4 +61,37 @@ int time_rtc_read(struct time_rtc *t);
 /* Seconds since the epoch of a broken-down UTC time. */
 uint64_t time_rtc_to_epoch(const struct time_rtc *t);
 
+/*
+ * kvmclock (kernel/time/kvmclock.c): KVM's per-CPU paravirtual clock.
+ * time_init() attaches it on the boot CPU when KVM offers it, and then
+ * takes the TSC rate from it; time_ns() stays on the TSC unless the
+ * host withholds the stable bit, and then reads kvmclock (never going
+ * below a value it already returned on any CPU). Each application
+ * processor calls kvmclock_init_cpu() for itself, after lapic_init() (a
+ * CPU finds its area by its local APIC id) and before it reads
+ * time_ns(); it is harmless to call without kvmclock.
+ */
+
+/* The system-time MSR KVM offers the clock with (0x4b564d01, or the
+ * deprecated 0x12); 0 when CPUID shows no KVM with kvmclock. */
+uint32_t kvmclock_probe(void);
+/* Register the boot CPU's area. 0; -KERR_ENOENT when kvmclock is not
+ * offered; -KERR_EIO when the host did not fill the area. */
+int kvmclock_attach(void);
+/* Register the calling CPU's area. 0 (also when it already has one);
+ * -KERR_ENOENT without an attached kvmclock; -KERR_ENOSPC. */
+int kvmclock_init_cpu(void);
+/* Nanoseconds since the VM started, from the calling CPU's area; 0
+ * without kvmclock or when this CPU has not registered. */
+uint64_t kvmclock_ns(void);
+/* The TSC rate the host's scale factors give; 0 without kvmclock. */
+uint64_t kvmclock_tsc_hz(void);
+/* Does the host promise the TSC is stable and the same on every vCPU
+ * (PVCLOCK_TSC_STABLE_BIT, with KVM_FEATURE_CLOCKSOURCE_STABLE_BIT)? */
+bool kvmclock_tsc_stable(void);
+/* The pvclock arithmetic: TSC ticks to ns, and the rate that the scale
+ * factors stand for (0 if they are malformed). shift is -31..31. */
+uint64_t kvmclock_scale(uint64_t delta, uint32_t mul, int8_t shift);
+uint64_t kvmclock_rate_hz(uint32_t mul, int8_t shift);
+
 #endif
