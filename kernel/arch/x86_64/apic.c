@@ -154,6 +154,7 @@ static void lapic_setup_lint(void)
 int lapic_init(void)
 {
 	static bool mode_chosen;
+	bool first = !mode_chosen;
 	uint32_t a, b, c, d;
 	uint64_t base;
 
@@ -199,9 +200,13 @@ int lapic_init(void)
 	lapic_write(LAPIC_ESR, 0);
 	lapic_write(LAPIC_SVR, SVR_ENABLE | IRQ_VECTOR_SPURIOUS);
 	lapic_eoi();
-	kprintf("apic: CPU %u local APIC version 0x%x, %s mode%s\n", lapic_id(),
-		lapic_read(LAPIC_VERSION) & 0xff, x2apic ? "x2APIC" : "xAPIC",
-		tsc_deadline ? ", TSC-deadline timer" : "");
+	/* Only the boot CPU's line: the APs start together, and theirs
+	 * would say the same thing (smp.c reports them). */
+	if (first)
+		kprintf("apic: CPU %u local APIC version 0x%x, %s mode%s\n",
+			lapic_id(), lapic_read(LAPIC_VERSION) & 0xff,
+			x2apic ? "x2APIC" : "xAPIC",
+			tsc_deadline ? ", TSC-deadline timer" : "");
 	return 0;
 }
 

@@ -21,7 +21,8 @@ void pic_disable(void);
 
 /* Enable this CPU's local APIC: x2APIC when CPUID offers it, spurious
  * vector 255, TPR 0, LINT0 masked, LINT1 as the MADT's NMI entries say,
- * error and timer LVTs masked. */
+ * error and timer LVTs masked. The first call (the boot CPU) chooses the
+ * mode and logs it; the APs' calls are quiet. */
 int lapic_init(void);
 bool lapic_is_x2apic(void);
 uint32_t lapic_id(void);
