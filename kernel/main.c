@@ -10,6 +10,7 @@
 #include <arch/cpu_setup.h>
 #include <arch/apic.h>
 #include <arch/interrupt.h>
+#include <arch/ipi.h>
 #include <arch/platform.h>
 #include <arch/smp.h>
 #include <kernel/acpi.h>
@@ -18,7 +19,9 @@
 #include <kernel/kernel.h>
 #include <kernel/lib.h>
 #include <kernel/mm.h>
+#include <kernel/percpu.h>
 #include <kernel/printf.h>
+#include <kernel/thread.h>
 #include <kernel/time.h>
 
 #define CMDLINE_MAX 4096
@@ -99,6 +102,7 @@ static void print_us(const char *what, uint64_t us)
  * path leaves out the phases it does not have). The TSC starts at 0 at
  * CPU reset, so the first stamp is also the firmware's time. */
 static uint64_t boot_tsc_hz;
+static void print_summary(void);
 
 static void print_boot_times(const struct boot_info *bi)
 {
@@ -155,7 +159,15 @@ static void bring_up(const struct boot_info *bi)
 	ioapic_init();
 	time_init();
 	lapic_timer_init();
+	sched_init();
 	smp_start_aps();
+}
+
+/* The app's main thread. */
+static int main_thread(void *arg)
+{
+	(void)arg;
+	kernel_exit(app_main(cmdline.argc, cmdline.argv));
 }
 
 void kernel_main(struct boot_info *bi)
@@ -164,9 +176,10 @@ void kernel_main(struct boot_info *bi)
 	const char *uart, *level, *app_name = "app";
 	enum log_level log_level;
 	uint16_t port = CONSOLE_DEFAULT_PORT;
-	int parse_err, uart_err = 0, rc;
+	int parse_err, uart_err = 0;
 	size_t len = raw ? strlen(raw) : 0;
 
+	percpu_init_boot();
 	boot_info = bi;
 	/* Keep our own copy: the loader's memory is reclaimable later. */
 	if (len >= sizeof(cmdline_buf))
@@ -208,6 +221,7 @@ void kernel_main(struct boot_info *bi)
 	print_memory_map(bi);
 	print_boot_times(bi);
 
+	print_summary();
 	/* The kernel's own start-up time, for bench/boot-kernel.sh. */
 	if (boot_tsc_hz) {
 		print_us("boot: kernel entry to app",
@@ -215,13 +229,28 @@ void kernel_main(struct boot_info *bi)
 				boot_tsc_hz));
 		kprintf("\n");
 	}
-	rc = app_main(cmdline.argc, cmdline.argv);
-	kernel_exit(rc);
+	sched_start(main_thread, NULL);
+}
+
+/* One line with what the app gets. */
+static void print_summary(void)
+{
+	uint64_t total, free;
+
+	pmm_stats(&total, &free);
+	kprintf("boot: ready: %u CPU%s online, %llu MiB of %llu MiB free\n",
+		smp_cpus_online(), smp_cpus_online() == 1 ? "" : "s",
+		(unsigned long long)(free >> 20),
+		(unsigned long long)(total >> 20));
 }
 
 void kernel_fatal_exit(const char *why)
 {
 	irq_disable();
+	/* Another CPU is already on its way out: leave the report to it. */
+	if (!smp_stop_others())
+		cpu_halt_forever();
+	console_break_lock();
 	kprintf("kernel: %s; stopping (exit status %d)\n", why,
 		KERNEL_EXIT_FATAL);
 	platform_debug_exit(KERNEL_EXIT_FATAL);
@@ -250,6 +279,7 @@ void panic(const char *fmt, ...)
 
 void kernel_exit(int status)
 {
+	smp_stop_others();
 	kprintf("kernel: exit status %d\n", status);
 	platform_debug_exit((uint32_t)status);
 	kprintf("kernel: halted\n");

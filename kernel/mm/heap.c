@@ -12,9 +12,11 @@
  * a large block, at least SLAB_HDR_SIZE for a slab object.
  *
  * Arenas: all state sits in a struct heap_arena behind a spinlock taken
- * with interrupts off. There is one arena today; with SMP it becomes one
- * per CPU (heap_arena_this() picks it), and since each slab records its
- * arena, a block freed on another CPU goes back to the arena it came from.
+ * with interrupts off, one arena per CPU (heap_arena_this() picks the
+ * caller's), so CPUs allocating at once do not share a lock. Each slab
+ * records its arena: a block freed on another CPU goes back to the arena
+ * it came from. A thread that moves to another CPU between picking the
+ * arena and locking it merely uses that arena once.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,6 +24,7 @@
 #include "internal.h"
 #include <kernel/console.h>
 #include <kernel/lib.h>
+#include <kernel/percpu.h>
 #include <kernel/spinlock.h>
 
 #define HEAP_ALIGN 16
@@ -73,11 +76,16 @@ struct heap_arena {
 	struct size_class cls[NCLASSES];
 };
 
-static struct heap_arena arenas[1] = { { .lock = SPINLOCK_INIT } };
+/* More CPUs than this share arenas, round robin. */
+#define HEAP_ARENAS 64
+
+static struct heap_arena arenas[HEAP_ARENAS];
 
 static struct heap_arena *heap_arena_this(void)
 {
-	return &arenas[0];
+	if (!percpu_ready())
+		return &arenas[0];
+	return &arenas[this_cpu()->index % HEAP_ARENAS];
 }
 
 static unsigned class_of(size_t size)
@@ -94,7 +102,7 @@ static unsigned per_slab(unsigned idx)
 	return SLAB_SPACE / class_size[idx];
 }
 
-static void list_add(struct slab **head, struct slab *s)
+static void slab_list_add(struct slab **head, struct slab *s)
 {
 	s->prev = NULL;
 	s->next = *head;
@@ -103,7 +111,7 @@ static void list_add(struct slab **head, struct slab *s)
 	*head = s;
 }
 
-static void list_del(struct slab **head, struct slab *s)
+static void slab_list_del(struct slab **head, struct slab *s)
 {
 	if (s->prev)
 		s->prev->next = s->next;
@@ -152,7 +160,7 @@ static void *slab_alloc(unsigned idx)
 		s = c->empty ? c->empty : slab_new(a, idx);
 		c->empty = NULL;
 		if (s)
-			list_add(&c->partial, s);
+			slab_list_add(&c->partial, s);
 	}
 	if (s) {
 		o = s->free;
@@ -160,7 +168,7 @@ static void *slab_alloc(unsigned idx)
 		o[1] = NULL;
 		s->inuse++;
 		if (!s->free)
-			list_del(&c->partial, s);
+			slab_list_del(&c->partial, s);
 	}
 	spin_unlock_irqrestore(&a->lock, flags);
 	return o;
@@ -209,12 +217,12 @@ static void slab_free(void *p)
 	if (!why) {
 		c = &a->cls[s->class_idx];
 		if (!s->free)
-			list_add(&c->partial, s);
+			slab_list_add(&c->partial, s);
 		o[0] = s->free;
 		o[1] = (void *)FREE_POISON;
 		s->free = o;
 		if (--s->inuse == 0) {
-			list_del(&c->partial, s);
+			slab_list_del(&c->partial, s);
 			if (c->empty) {
 				s->magic = 0;
 				release = (uintptr_t)s;

@@ -80,17 +80,18 @@ run_bios_tests() {
 	fi
 	t_pass "bios: MBR 440 bytes, stage 2 $(stat -c %s "$build/boot/stage2.bin") bytes"
 
-	# GCE-like: the default 1 GiB MBR image on virtio-scsi, q35.
-	bios_mk gce --cmdline "$marker" &&
-		bios_boot gce -M q35 -m 2G \
+	# GCE-like: the default 1 GiB MBR image on virtio-scsi, q35, 4 vCPUs.
+	bios_mk gce --cmdline "$marker ktest.cpus=4" &&
+		bios_boot gce -M q35 -m 2G -smp 4 \
 			-device virtio-scsi-pci,id=scsi \
 			-drive file="$bios_img_dir/gce.raw",format=raw,if=none,id=d0 \
 			-device scsi-hd,drive=d0,bootindex=0
 	bios_mk pc-ide --size 64M --cmdline "$marker" &&
 		bios_boot pc-ide -M pc -m 32M \
 			-drive file="$bios_img_dir/pc-ide.raw",format=raw,if=ide
-	bios_mk gpt-virtio --size 64M --partition gpt --cmdline "$marker" &&
-		bios_boot gpt-virtio -M pc -m 2G \
+	bios_mk gpt-virtio --size 64M --partition gpt \
+		--cmdline "$marker ktest.cpus=2" &&
+		bios_boot gpt-virtio -M pc -m 2G -smp 2 \
 			-drive file="$bios_img_dir/gpt-virtio.raw",format=raw,if=virtio
 	bios_mk gpt-ahci --size 64M --partition gpt --cmdline "$marker" &&
 		bios_boot gpt-ahci -M q35 -m 32M \

@@ -63,14 +63,15 @@ run_uefi_tests() {
 		fi
 	fi
 
-	bios_mk uefi-gpt --size 64M --partition gpt --cmdline "$marker" &&
-		uefi_boot gpt-virtio-blk -M q35 -m 128M \
+	bios_mk uefi-gpt --size 64M --partition gpt \
+		--cmdline "$marker ktest.cpus=4" &&
+		uefi_boot gpt-virtio-blk -M q35 -m 128M -smp 4 \
 			-drive file="$d/uefi-gpt.raw",format=raw,if=virtio
 	bios_mk uefi-mbr --size 64M --cmdline "$marker" &&
 		uefi_boot mbr-pc-virtio-blk -M pc -m 2G \
 			-drive file="$d/uefi-mbr.raw",format=raw,if=virtio
 	[ -f "$d/uefi-gpt.raw" ] &&
-		uefi_boot gpt-ahci -M q35 -m 2G \
+		uefi_boot gpt-ahci -M q35 -m 2G -smp 4 \
 			-drive file="$d/uefi-gpt.raw",format=raw,if=ide
 	[ -f "$d/uefi-mbr.raw" ] &&
 		uefi_boot mbr-ahci -M q35 -m 128M \

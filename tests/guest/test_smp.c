@@ -11,6 +11,7 @@
 #include <arch/smp.h>
 #include <kernel/acpi.h>
 #include <kernel/lib.h>
+#include <kernel/percpu.h>
 #include <kernel/time.h>
 
 #define IPI_WAIT_NS (100 * NSEC_PER_MSEC)
@@ -33,10 +34,14 @@ KTEST(smp_cpus_online)
 KTEST(smp_indices_follow_madt)
 {
 	const struct acpi_madt_info *m = acpi_madt();
-	uint32_t self = lapic_id();
+	uint32_t self = smp_cpu_apic_id(0); /* the boot CPU */
 	unsigned index = 1;
+	uint64_t flags = irq_save();
 
-	KT_CHECK_EQ(t, smp_cpu_apic_id(0), self);
+	/* Whichever CPU this thread is on knows its own index. */
+	KT_CHECK_EQ(t, smp_cpu_apic_id(this_cpu()->index), lapic_id());
+	irq_restore(flags);
+	KT_CHECK_EQ(t, self, cpu_get(0)->apic_id);
 	KT_CHECK(t, smp_cpu_is_online(0));
 	for (unsigned i = 0; i < m->cpu_count; i++) {
 		if (m->cpus[i].apic_id == self)

@@ -47,6 +47,7 @@
 #define LVT_TIMER_ONESHOT (0u << 17)
 #define LVT_TIMER_DEADLINE (2u << 17)
 #define ICR_FIXED (0u << 8)
+#define ICR_NMI (4u << 8)
 #define ICR_INIT (5u << 8)
 #define ICR_STARTUP (6u << 8)
 #define ICR_BUSY BIT(12) /* delivery status, xAPIC only */
@@ -216,6 +217,8 @@ int lapic_init(void)
 static int lapic_send(uint32_t apic_id, uint32_t icr)
 {
 	uint32_t spins = 0;
+	uint64_t flags;
+	int rc = 0;
 
 	if (x2apic) {
 		wrmsr(MSR_X2APIC_ICR, ((uint64_t)apic_id << 32) | icr);
@@ -223,22 +226,33 @@ static int lapic_send(uint32_t apic_id, uint32_t icr)
 	}
 	if (apic_id > 0xff)
 		return -KERR_EINVAL;
+	/* Two register writes: an interrupt handler sending its own IPI
+	 * in between would redirect this one. */
+	flags = irq_save();
 	lapic_write(LAPIC_ICR_HI, apic_id << 24);
 	lapic_write(LAPIC_ICR_LO, icr);
 	while (lapic_read(LAPIC_ICR_LO) & ICR_BUSY) {
 		if (++spins == ICR_SPIN_LIMIT) {
-			kprintf("apic: IPI 0x%x to CPU %u never delivered\n",
-				icr, apic_id);
-			return -KERR_EIO;
+			rc = -KERR_EIO;
+			break;
 		}
 		cpu_relax();
 	}
-	return 0;
+	irq_restore(flags);
+	if (rc)
+		kprintf("apic: IPI 0x%x to CPU %u never delivered\n", icr,
+			apic_id);
+	return rc;
 }
 
 int lapic_send_ipi(uint32_t apic_id, uint8_t vector)
 {
 	return lapic_send(apic_id, ICR_FIXED | ICR_ASSERT | vector);
+}
+
+int lapic_send_nmi(uint32_t apic_id)
+{
+	return lapic_send(apic_id, ICR_NMI | ICR_ASSERT);
 }
 
 int lapic_send_init(uint32_t apic_id)

@@ -10,11 +10,14 @@
 #include <arch/cpu.h>
 #include <arch/cpu_setup.h>
 #include <arch/interrupt.h>
+#include <arch/ipi.h>
 #include <kernel/console.h>
 #include <kernel/errno.h>
 #include <kernel/kernel.h>
 #include <kernel/lib.h>
+#include <kernel/percpu.h>
 #include <kernel/spinlock.h>
+#include <kernel/thread.h>
 
 #define IDT_ENTRIES 256
 #define GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate */
@@ -128,6 +131,15 @@ int irq_set_handler(unsigned vector, irq_handler_t h, void *ctx)
 	return 0;
 }
 
+irq_handler_t irq_get_handler(unsigned vector, void **ctx)
+{
+	if (vector >= IDT_ENTRIES)
+		return NULL;
+	if (ctx)
+		*ctx = slots[vector].ctx;
+	return __atomic_load_n(&slots[vector].handler, __ATOMIC_ACQUIRE);
+}
+
 static uint64_t read_cr2(void)
 {
 	uint64_t v;
@@ -144,9 +156,8 @@ static uint64_t read_cr3(void)
 	return v;
 }
 
-/* Initial APIC id from CPUID: right on every CPU before per-CPU data
- * exists, which is what a dump must not depend on. */
-static uint32_t this_cpu(void)
+/* Initial APIC id from CPUID: right even when the per-CPU data is not. */
+static uint32_t cpuid_apic_id(void)
 {
 	uint32_t a, b, c, d;
 
@@ -181,9 +192,19 @@ static __attribute__((noreturn)) void fatal_exception(struct irq_frame *f)
 				   ? exception_names[f->vector]
 				   : "unknown exception";
 
-	kprintf("fault: %s (vector %llu, error %#llx) on cpu %u\n", name,
-		(unsigned long long)f->vector, (unsigned long long)f->error,
-		this_cpu());
+	struct thread *th = percpu_ready() ? this_cpu()->current : NULL;
+
+	/* The first CPU to fail stops the others and reports; one that
+	 * fails at the same time just stops. */
+	if (!smp_stop_others())
+		cpu_halt_forever();
+	console_break_lock();
+	kprintf("fault: %s (vector %llu, error %#llx) on cpu %u (APIC id "
+		"%u), thread %s\n",
+		name, (unsigned long long)f->vector,
+		(unsigned long long)f->error,
+		percpu_ready() ? this_cpu()->index : 0, cpuid_apic_id(),
+		th ? th->name : "none");
 	kprintf("fault: rip=0x%016llx cs=%#llx rflags=%#llx rsp=0x%016llx "
 		"ss=%#llx\n",
 		(unsigned long long)f->rip, (unsigned long long)f->cs,
@@ -215,12 +236,23 @@ void irq_dispatch(struct irq_frame *f)
 	struct irq_slot *s = &slots[f->vector & 0xff];
 	irq_handler_t h = __atomic_load_n(&s->handler, __ATOMIC_ACQUIRE);
 
+	/* Exceptions (NMI included) may come at any point, even inside
+	 * the scheduler: they never switch threads. */
+	if (f->vector < 32) {
+		if (f->vector == 2 && smp_stop_requested())
+			cpu_halt_forever();
+		if (h) {
+			h(f, s->ctx);
+			return;
+		}
+		fatal_exception(f);
+	}
 	if (h) {
+		sched_irq_enter();
 		h(f, s->ctx);
+		sched_irq_exit();
 		return;
 	}
-	if (f->vector < 32)
-		fatal_exception(f);
 	if (f->vector == IRQ_VECTOR_SPURIOUS)
 		return; /* spurious APIC interrupt: no EOI, nothing to do */
 	kprintf("irq: vector %llu with no handler; ignored\n",

@@ -16,12 +16,14 @@
  * until the switch (pmm_alloc gives the lowest pages first).
  *
  * Later changes (device mappings, guard pages) take pt_lock with
- * interrupts off. There is one CPU for now; with SMP, unmapping and
- * splitting must also shoot down the other CPUs' TLBs.
+ * interrupts off. A changed page is then flushed on the other CPUs too
+ * (tlb_shootdown_page, after pt_lock is dropped); mapping new device
+ * ranges needs no shootdown, as nothing can have cached them.
  */
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <arch/ipi.h>
 #include <arch/paging.h>
 #include <kernel/console.h>
 #include <kernel/errno.h>
@@ -469,6 +471,8 @@ static int change_page(uint64_t pa, enum page_change how)
 	invlpg(pa);
 out:
 	spin_unlock_irqrestore(&pt_lock, flags);
+	if (rc == 0)
+		tlb_shootdown_page(pa);
 	return rc;
 }
 

@@ -27,6 +27,8 @@
 #include <kernel/console.h>
 #include <kernel/lib.h>
 #include <kernel/mm.h>
+#include <kernel/percpu.h>
+#include <kernel/thread.h>
 #include <kernel/time.h>
 
 #define AP_STACK_SIZE (16 * 1024)
@@ -87,8 +89,9 @@ enum {
 extern const char smp_tramp_start[], smp_tramp_end[];
 extern const uint64_t smp_tramp_offsets[];
 
-/* slots[i] is the AP with index i + 1. */
+/* slots[i] is the AP with index i + 1; ap_cpu[i] its per-CPU data. */
 static struct smp_ap_slot slots[ACPI_MAX_CPUS];
+static struct cpu *ap_cpu[ACPI_MAX_CPUS];
 static unsigned slot_count;
 static uint32_t boot_apic_id;
 static unsigned cpus_online = 1;
@@ -116,6 +119,8 @@ static uint32_t slot_state(const struct smp_ap_slot *s)
  * in and idle. */
 static __attribute__((noreturn)) void ap_main(unsigned index, uint32_t apic_id)
 {
+	/* First: the heap and the console need this_cpu(). */
+	percpu_enter_ap(ap_cpu[index - 1]);
 	if (gdt_load_ap() < 0) {
 		kprintf("smp: CPU %u (APIC id %u): no memory for its GDT and "
 			"TSS\n",
@@ -125,10 +130,9 @@ static __attribute__((noreturn)) void ap_main(unsigned index, uint32_t apic_id)
 	idt_load();
 	cpu_enable_protections(false);
 	lapic_init();
+	kvmclock_init_cpu();
 	__atomic_store_n(&slots[index - 1].state, AP_ONLINE, __ATOMIC_RELEASE);
-	/* Idle until there is work for it (the scheduler comes later). */
-	for (;;)
-		__asm__ volatile("sti; hlt; cli");
+	sched_ap_enter();
 }
 
 /* The trampoline's jump target, on the slot's stack. */
@@ -230,13 +234,19 @@ static unsigned give_stacks(unsigned n)
 
 	for (unsigned i = 0; i < n; i++) {
 		void *stack = kstack_alloc(AP_STACK_SIZE);
+		struct cpu *c =
+			stack ? percpu_alloc_ap(kept + 1, slots[i].apic_id)
+			      : NULL;
 
-		if (!stack) {
-			kprintf("smp: APIC id %u: no memory for its stack; "
-				"going on without it\n",
+		if (!c) {
+			kprintf("smp: APIC id %u: no memory for its stack and "
+				"per-CPU data; going on without it\n",
 				slots[i].apic_id);
+			if (stack)
+				kstack_free(stack, AP_STACK_SIZE);
 			continue;
 		}
+		ap_cpu[kept] = c;
 		slots[kept].apic_id = slots[i].apic_id;
 		slots[kept].index = kept + 1;
 		slots[kept].state = AP_SENT;
@@ -248,9 +258,12 @@ static unsigned give_stacks(unsigned n)
 
 static void free_stacks(unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		kstack_free((void *)(uintptr_t)slots[i].stack_top,
 			    AP_STACK_SIZE);
+		kfree(ap_cpu[i]);
+		ap_cpu[i] = NULL;
+	}
 }
 
 /* Copy the trampoline to a page below 1 MiB and fill in its data; 0 if

@@ -40,6 +40,9 @@ int log_level_parse(const char *s, enum log_level *out);
 /* Port 0 turns the console off. Returns false if no UART answered. */
 int console_init(uint16_t port);
 void console_write(const char *s, size_t n);
+/* Fatal path only: print from now on without the console lock (another
+ * CPU may have been stopped while holding it). */
+void console_break_lock(void);
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

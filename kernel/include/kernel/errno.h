@@ -9,10 +9,14 @@
 #define KERR_ENOENT 2
 #define KERR_EIO 5
 #define KERR_E2BIG 7
+#define KERR_EAGAIN 11
 #define KERR_ENOMEM 12
+#define KERR_EBUSY 16
 #define KERR_EINVAL 22
 #define KERR_ENOSPC 28
 #define KERR_ERANGE 34
+#define KERR_EDEADLK 35
 #define KERR_ENOSYS 38
+#define KERR_ETIMEDOUT 110
 
 #endif

@@ -7,6 +7,7 @@
 #ifndef KERNEL_SPINLOCK_H
 #define KERNEL_SPINLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <arch/cpu.h>
@@ -28,6 +29,17 @@ static inline void spin_lock(struct spinlock *l)
 
 	while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me)
 		cpu_relax();
+}
+
+/* Take the lock only if nobody holds or waits for it. */
+static inline bool spin_trylock(struct spinlock *l)
+{
+	uint16_t owner = __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE);
+	uint16_t next = owner;
+
+	return __atomic_compare_exchange_n(&l->next, &next,
+					   (uint16_t)(owner + 1), false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
 static inline void spin_unlock(struct spinlock *l)

@@ -30,6 +30,9 @@ void lapic_eoi(void);
 
 /* Fixed interrupt to one CPU; -KERR_EIO if the APIC never accepted it. */
 int lapic_send_ipi(uint32_t apic_id, uint8_t vector);
+/* A non-maskable interrupt to one CPU (used to stop CPUs on a fatal
+ * error: it gets through even with interrupts off). */
+int lapic_send_nmi(uint32_t apic_id);
 /* The INIT and STARTUP IPIs of the SDM's MP start-up (§9.4.4.1). The
  * delays between them are the caller's; page is the 4 KiB page number
  * (below 1 MiB) where the AP starts in real mode. */

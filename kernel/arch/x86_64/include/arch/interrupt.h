@@ -40,6 +40,9 @@ int irq_alloc_vector(void);
 /* Route vector to h. A handler of an external interrupt must end with
  * the controller's EOI (lapic_eoi()). */
 int irq_set_handler(unsigned vector, irq_handler_t h, void *ctx);
+/* The handler of vector (and its ctx), or NULL: to put it back after a
+ * test borrowed the vector. */
+irq_handler_t irq_get_handler(unsigned vector, void **ctx);
 
 static inline void irq_enable(void)
 {
