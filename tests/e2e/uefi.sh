@@ -77,7 +77,7 @@ run_uefi_tests() {
 		uefi_boot mbr-ahci -M q35 -m 128M \
 			-drive file="$d/uefi-mbr.raw",format=raw,if=ide
 	[ -f "$d/uefi-gpt.raw" ] &&
-		uefi_boot gpt-pc-virtio-scsi -M pc -m 128M \
+		uefi_boot gpt-pc-virtio-scsi -M pc -m 128M -smp 4 \
 			-device virtio-scsi-pci,id=scsi \
 			-drive file="$d/uefi-gpt.raw",format=raw,if=none,id=d0 \
 			-device scsi-hd,drive=d0,bootindex=0
