@@ -140,3 +140,10 @@ int kprintf(const char *fmt, ...)
 	console_unlock(flags);
 	return n;
 }
+
+int console_getc(void)
+{
+	if (!console_port)
+		return -1;
+	return uart_getc(console_port);
+}

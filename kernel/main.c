@@ -35,6 +35,11 @@ const struct boot_info *kernel_boot_info(void)
 	return boot_info;
 }
 
+const struct cmdline *kernel_cmdline(void)
+{
+	return &cmdline;
+}
+
 static const char *firmware_name(uint32_t fw)
 {
 	switch (fw) {
@@ -166,7 +171,15 @@ static void bring_up(const struct boot_info *bi)
 /* The app's main thread. */
 static int main_thread(void *arg)
 {
-	(void)arg;
+	const struct boot_info *bi = arg;
+
+	/* The kernel's own start-up time, for bench/boot-kernel.sh. */
+	if (boot_tsc_hz) {
+		print_us("boot: kernel entry to app",
+			 tsc_us(bi->tsc[BOOT_TS_KERNEL_ENTRY], rdtsc(),
+				boot_tsc_hz));
+		kprintf("\n");
+	}
 	kernel_exit(app_main(cmdline.argc, cmdline.argv));
 }
 
@@ -222,14 +235,7 @@ void kernel_main(struct boot_info *bi)
 	print_boot_times(bi);
 
 	print_summary();
-	/* The kernel's own start-up time, for bench/boot-kernel.sh. */
-	if (boot_tsc_hz) {
-		print_us("boot: kernel entry to app",
-			 tsc_us(bi->tsc[BOOT_TS_KERNEL_ENTRY], rdtsc(),
-				boot_tsc_hz));
-		kprintf("\n");
-	}
-	sched_start(main_thread, NULL);
+	sched_start(main_thread, bi);
 }
 
 /* One line with what the app gets. */

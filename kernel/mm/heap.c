@@ -9,7 +9,9 @@
  * with a 16-byte header, and kfree gives them straight back.
  *
  * A pointer tells its kind by its offset in the page: LARGE_HDR_SIZE for
- * a large block, at least SLAB_HDR_SIZE for a slab object.
+ * a large block, at least SLAB_HDR_SIZE for a slab object, 0 for a block
+ * from kmemalign with more than page alignment or size (its header sits
+ * at the end of the page before, which belongs to the block).
  *
  * Arenas: all state sits in a struct heap_arena behind a spinlock taken
  * with interrupts off, one arena per CPU (heap_arena_this() picks the
@@ -30,8 +32,9 @@
 #define HEAP_ALIGN 16
 #define SLAB_HDR_SIZE 64
 #define LARGE_HDR_SIZE 16
-#define SLAB_MAGIC 0x736c6162u		  /* "slab" */
-#define LARGE_MAGIC 0x6b6d616c6c6f6321ULL /* "kmalloc!" */
+#define SLAB_MAGIC 0x736c6162u		    /* "slab" */
+#define LARGE_MAGIC 0x6b6d616c6c6f6321ULL   /* "kmalloc!" */
+#define ALIGNED_MAGIC 0x6b616c69676e6564ULL /* "kaligned" */
 #define FREE_POISON                                                            \
 	0x6672656566726565ULL /* "freefree", word 1 of a free object */
 #define SLAB_SPACE (PAGE_SIZE - SLAB_HDR_SIZE)
@@ -255,6 +258,62 @@ static void *large_alloc(size_t size)
 	return (char *)h + LARGE_HDR_SIZE;
 }
 
+struct aligned_hdr {
+	uint64_t magic;
+	uint64_t base; /* first page of the run */
+	uint64_t pages;
+	uint64_t reserved;
+};
+
+static struct aligned_hdr *aligned_of(const void *p)
+{
+	return (struct aligned_hdr *)(uintptr_t)((uintptr_t)p -
+						 sizeof(struct aligned_hdr));
+}
+
+static bool is_aligned_large(const void *p)
+{
+	return ((uintptr_t)p & (PAGE_SIZE - 1)) == 0;
+}
+
+/* A run of pages with room for the header page, the alignment slack and
+ * size; the block starts at the first aligned page after the first. */
+static void *aligned_large_alloc(size_t align, size_t size)
+{
+	uint64_t a = align > PAGE_SIZE ? align : PAGE_SIZE, pages, base, p;
+	struct aligned_hdr *h;
+
+	if (size > LARGE_MAX || a > LARGE_MAX)
+		return NULL;
+	pages = 1 + (size + PAGE_SIZE - 1) / PAGE_SIZE +
+		(a - PAGE_SIZE) / PAGE_SIZE;
+	base = pmm_alloc(pages);
+	if (!base)
+		return NULL;
+	p = (base + PAGE_SIZE + a - 1) & ~(a - 1);
+	h = aligned_of((void *)(uintptr_t)p);
+	h->magic = ALIGNED_MAGIC;
+	h->base = base;
+	h->pages = pages;
+	return (void *)(uintptr_t)p;
+}
+
+void *kmemalign(size_t align, size_t size)
+{
+	if (!align || (align & (align - 1)))
+		return NULL;
+	if (align <= HEAP_ALIGN)
+		return kmalloc(size);
+	/* A slab class whose objects all sit on the alignment (objects
+	 * start SLAB_HDR_SIZE into the page, one class size apart). */
+	if (align <= SLAB_HDR_SIZE && size <= SMALL_MAX) {
+		for (unsigned i = class_of(size ? size : 1); i < NCLASSES; i++)
+			if (class_size[i] % align == 0)
+				return slab_alloc(i);
+	}
+	return aligned_large_alloc(align, size);
+}
+
 static struct large_hdr *large_of(const void *p)
 {
 	return (struct large_hdr *)(uintptr_t)((uintptr_t)p - LARGE_HDR_SIZE);
@@ -302,6 +361,19 @@ void kfree(void *p)
 		slab_free(p);
 		return;
 	}
+	if (is_aligned_large(p)) {
+		struct aligned_hdr *a = aligned_of(p);
+
+		if (a->magic != ALIGNED_MAGIC) {
+			kprintf("mm: kfree(%p): not a kmalloc pointer (or "
+				"freed twice); ignored\n",
+				p);
+			return;
+		}
+		a->magic = 0;
+		pmm_free(a->base, a->pages);
+		return;
+	}
 	h = large_of(p);
 	if (!is_large(p) || h->magic != LARGE_MAGIC) {
 		kprintf("mm: kfree(%p): not a kmalloc pointer (or freed "
@@ -320,6 +392,13 @@ size_t kmalloc_usable_size(const void *p)
 
 	if (!p)
 		return 0;
+	if (is_aligned_large(p)) {
+		const struct aligned_hdr *a = aligned_of(p);
+
+		return a->magic == ALIGNED_MAGIC
+			       ? a->base + a->pages * PAGE_SIZE - (uintptr_t)p
+			       : 0;
+	}
 	if (is_large(p))
 		return large_of(p)->magic == LARGE_MAGIC
 			       ? large_of(p)->pages * PAGE_SIZE - LARGE_HDR_SIZE

@@ -8,6 +8,9 @@
  * ownership is handed over while the new owner is still asleep, which
  * keeps timeouts simple and lets a running thread take a just-released
  * mutex without a switch.
+ *
+ * An all-zero waitq, kmutex, ksem (count 0) or kcond is valid: the C
+ * library's static locks rely on that.
  */
 #include <kernel/errno.h>
 #include <kernel/kernel.h>
@@ -20,6 +23,22 @@ void waitq_init(struct waitq *q)
 {
 	q->lock = (struct spinlock)SPINLOCK_INIT;
 	list_node_init(&q->waiters);
+}
+
+/* A queue that was only zeroed (a static object, memset) gets its list
+ * head on first use; q->lock held. */
+static void waitq_ready(struct waitq *q)
+{
+	if (!q->waiters.next)
+		list_node_init(&q->waiters);
+}
+
+static uint64_t waitq_lock(struct waitq *q)
+{
+	uint64_t flags = spin_lock_irqsave(&q->lock);
+
+	waitq_ready(q);
+	return flags;
 }
 
 /* Block on q until woken or deadline; q->lock held with flags, dropped
@@ -69,7 +88,7 @@ int kmutex_lock_until(struct kmutex *m, uint64_t deadline)
 	struct thread *self = thread_self();
 
 	for (;;) {
-		uint64_t flags = spin_lock_irqsave(&m->wq.lock);
+		uint64_t flags = waitq_lock(&m->wq);
 
 		if (!m->owner) {
 			m->owner = self;
@@ -82,7 +101,7 @@ int kmutex_lock_until(struct kmutex *m, uint64_t deadline)
 		if (waitq_sleep(&m->wq, flags, deadline) < 0) {
 			/* The deadline passed; one last try, so that a
 			 * release at the same moment is not missed. */
-			flags = spin_lock_irqsave(&m->wq.lock);
+			flags = waitq_lock(&m->wq);
 			if (!m->owner)
 				m->owner = self;
 			spin_unlock_irqrestore(&m->wq.lock, flags);
@@ -98,7 +117,7 @@ void kmutex_lock(struct kmutex *m)
 
 bool kmutex_trylock(struct kmutex *m)
 {
-	uint64_t flags = spin_lock_irqsave(&m->wq.lock);
+	uint64_t flags = waitq_lock(&m->wq);
 	bool ok = !m->owner;
 
 	if (ok)
@@ -110,7 +129,7 @@ bool kmutex_trylock(struct kmutex *m)
 void kmutex_unlock(struct kmutex *m)
 {
 	struct thread *self = thread_self();
-	uint64_t flags = spin_lock_irqsave(&m->wq.lock);
+	uint64_t flags = waitq_lock(&m->wq);
 
 	if (m->owner != self)
 		panic("mutex %p: unlocked by thread %s, which does not own it",
@@ -135,7 +154,7 @@ void ksem_init(struct ksem *s, long count)
 int ksem_wait_until(struct ksem *s, uint64_t deadline)
 {
 	for (;;) {
-		uint64_t flags = spin_lock_irqsave(&s->wq.lock);
+		uint64_t flags = waitq_lock(&s->wq);
 
 		if (s->count > 0) {
 			s->count--;
@@ -145,7 +164,7 @@ int ksem_wait_until(struct ksem *s, uint64_t deadline)
 		if (waitq_sleep(&s->wq, flags, deadline) < 0) {
 			int rc = -KERR_ETIMEDOUT;
 
-			flags = spin_lock_irqsave(&s->wq.lock);
+			flags = waitq_lock(&s->wq);
 			if (s->count > 0) {
 				s->count--;
 				rc = 0;
@@ -163,7 +182,7 @@ void ksem_wait(struct ksem *s)
 
 bool ksem_trywait(struct ksem *s)
 {
-	uint64_t flags = spin_lock_irqsave(&s->wq.lock);
+	uint64_t flags = waitq_lock(&s->wq);
 	bool ok = s->count > 0;
 
 	if (ok)
@@ -174,7 +193,7 @@ bool ksem_trywait(struct ksem *s)
 
 void ksem_post(struct ksem *s)
 {
-	uint64_t flags = spin_lock_irqsave(&s->wq.lock);
+	uint64_t flags = waitq_lock(&s->wq);
 
 	s->count++;
 	waitq_wake_one_locked(&s->wq);
@@ -202,7 +221,7 @@ int kcond_wait_until(struct kcond *c, struct kmutex *m, uint64_t deadline)
 	if (!kmutex_held(m))
 		panic("condvar %p: waited on without holding mutex %p",
 		      (void *)c, (void *)m);
-	flags = spin_lock_irqsave(&c->wq.lock);
+	flags = waitq_lock(&c->wq);
 	kmutex_unlock(m); /* no switch: interrupts are off */
 	rc = waitq_sleep(&c->wq, flags, deadline);
 	kmutex_lock(m);
@@ -216,7 +235,7 @@ void kcond_wait(struct kcond *c, struct kmutex *m)
 
 void kcond_signal(struct kcond *c)
 {
-	uint64_t flags = spin_lock_irqsave(&c->wq.lock);
+	uint64_t flags = waitq_lock(&c->wq);
 
 	waitq_wake_one_locked(&c->wq);
 	spin_unlock_irqrestore(&c->wq.lock, flags);
@@ -225,7 +244,7 @@ void kcond_signal(struct kcond *c)
 
 void kcond_broadcast(struct kcond *c)
 {
-	uint64_t flags = spin_lock_irqsave(&c->wq.lock);
+	uint64_t flags = waitq_lock(&c->wq);
 
 	waitq_wake_all_locked(&c->wq);
 	spin_unlock_irqrestore(&c->wq.lock, flags);

@@ -21,6 +21,7 @@
 #define FPU_ALIGN 64
 
 static struct spinlock threads_lock = SPINLOCK_INIT;
+static const struct thread_hooks *hooks;
 static struct list_node all_threads = LIST_INIT(all_threads);
 static struct list_node reap_list = LIST_INIT(reap_list);
 static unsigned nr_threads;
@@ -74,9 +75,29 @@ struct thread *thread_alloc_bare(const char *name)
 	return t;
 }
 
+void thread_set_hooks(const struct thread_hooks *h)
+{
+	__atomic_store_n(&hooks, h, __ATOMIC_RELEASE);
+}
+
+void thread_set_fs_base(uint64_t base)
+{
+	uint64_t flags = irq_save();
+
+	thread_self()->fs_base = base;
+	arch_load_fs_base(base);
+	irq_restore(flags);
+}
+
 static void thread_free(struct thread *t)
 {
-	uint64_t flags = spin_lock_irqsave(&threads_lock);
+	const struct thread_hooks *h =
+		__atomic_load_n(&hooks, __ATOMIC_ACQUIRE);
+	uint64_t flags;
+
+	if (h && h->destroy && t->libc)
+		h->destroy(t);
+	flags = spin_lock_irqsave(&threads_lock);
 
 	list_del(&t->all_node);
 	nr_threads--;
@@ -152,6 +173,15 @@ struct thread *thread_create(const struct thread_attr *a, thread_fn fn,
 	t->pin = a->cpu;
 	t->detached = a->detached;
 	arch_thread_init(t, thread_start);
+	{
+		const struct thread_hooks *h =
+			__atomic_load_n(&hooks, __ATOMIC_ACQUIRE);
+
+		if (h && h->create && h->create(t) < 0) {
+			thread_free(t);
+			return NULL;
+		}
+	}
 	t->state = THREAD_READY;
 	sched_add(t);
 	return t;

@@ -156,6 +156,11 @@ static void write_fs_base(uint64_t v)
 			   "d"((uint32_t)(v >> 32)));
 }
 
+void arch_load_fs_base(uint64_t base)
+{
+	write_fs_base(base);
+}
+
 void arch_switch(struct thread *prev, struct thread *next)
 {
 	save(prev->fpu_area);

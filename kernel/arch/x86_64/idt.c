@@ -11,6 +11,7 @@
 #include <arch/cpu_setup.h>
 #include <arch/interrupt.h>
 #include <arch/ipi.h>
+#include <arch/paging.h>
 #include <kernel/console.h>
 #include <kernel/errno.h>
 #include <kernel/kernel.h>
@@ -186,6 +187,21 @@ static void backtrace(uint64_t rip, uint64_t rbp)
 	kprintf("\n");
 }
 
+/* The words at the top of the faulting stack: after a call through a
+ * bad pointer (rip 0), the first is the return address into the caller,
+ * which the frame-pointer backtrace misses. */
+static void stack_words(uint64_t rsp)
+{
+	const uint64_t *p = (const uint64_t *)rsp;
+
+	if ((rsp & 7) || !paging_query(rsp, NULL) ||
+	    !paging_query(rsp + 3 * 8, NULL))
+		return;
+	kprintf("fault: stack: %#llx %#llx %#llx %#llx\n",
+		(unsigned long long)p[0], (unsigned long long)p[1],
+		(unsigned long long)p[2], (unsigned long long)p[3]);
+}
+
 static __attribute__((noreturn)) void fatal_exception(struct irq_frame *f)
 {
 	const char *name = f->vector < 32 && exception_names[f->vector]
@@ -228,6 +244,7 @@ static __attribute__((noreturn)) void fatal_exception(struct irq_frame *f)
 	kprintf("fault: cr2=0x%016llx cr3=0x%016llx\n",
 		(unsigned long long)read_cr2(), (unsigned long long)read_cr3());
 	backtrace(f->rip, f->rbp);
+	stack_words(f->rsp);
 	kernel_fatal_exit("fatal CPU exception");
 }
 

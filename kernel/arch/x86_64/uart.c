@@ -1,5 +1,6 @@
 /*
- * 16550A UART, polled transmit only (the console). Register map from the
+ * 16550A UART, polled (the console): transmit, and receive for the app's
+ * stdin. Register map from the
  * PC16550D datasheet; QEMU creates COM1 at 0x3f8 with '-serial', and GCE
  * reads COM1 for 'gcloud compute instances get-serial-port-output'.
  *
@@ -23,7 +24,9 @@
 #define LCR_DLAB (1 << 7)
 #define FCR_ENABLE_CLEAR 0x07 /* enable FIFOs, clear RX and TX */
 #define MCR_DTR_RTS_OUT2 0x0b
+#define LSR_DR (1 << 0) /* data ready */
 #define LSR_THRE (1 << 5)
+#define UART_RBR 0 /* receive buffer (DLAB=0) */
 
 #define UART_CLOCK 115200
 #define UART_BAUD 115200
@@ -56,4 +59,11 @@ void uart_putc(uint16_t port, char c)
 		}
 		cpu_relax();
 	}
+}
+
+int uart_getc(uint16_t port)
+{
+	if (!(inb(port + UART_LSR) & LSR_DR))
+		return -1;
+	return inb(port + UART_RBR);
 }

@@ -40,6 +40,9 @@ int log_level_parse(const char *s, enum log_level *out);
 /* Port 0 turns the console off. Returns false if no UART answered. */
 int console_init(uint16_t port);
 void console_write(const char *s, size_t n);
+/* One byte typed on the console, or -1 when none is waiting (or there is
+ * no console). */
+int console_getc(void);
 /* Fatal path only: print from now on without the console lock (another
  * CPU may have been stopped while holding it). */
 void console_break_lock(void);

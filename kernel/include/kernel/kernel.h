@@ -29,6 +29,10 @@ __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt,
 /* The boot info the kernel started with; valid after kernel_main begins. */
 const struct boot_info *kernel_boot_info(void);
 
+/* The parsed command line (kernel options and the app's argv). */
+struct cmdline;
+const struct cmdline *kernel_cmdline(void);
+
 /* Provided by the app side of the image. argv[argc] is NULL. */
 int app_main(int argc, char **argv);
 

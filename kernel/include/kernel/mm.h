@@ -101,6 +101,10 @@ void *kcalloc(size_t n, size_t size);
 void *krealloc(void *p, size_t size);
 void kfree(void *p);
 
+/* A block aligned to align (a power of two), freed with kfree; NULL for
+ * a bad alignment or exhausted memory. */
+void *kmemalign(size_t align, size_t size);
+
 /* Bytes a block can hold (>= what was asked for), or 0 for a bad p. */
 size_t kmalloc_usable_size(const void *p);
 

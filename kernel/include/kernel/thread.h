@@ -91,6 +91,18 @@ int thread_set_priority(struct thread *t, int prio);
 /* Threads alive (created and not yet reaped). */
 unsigned thread_count(void);
 
+/* The C library's per-thread state: create runs in thread_create before
+ * the new thread can run (it may fill t->libc and t->fs_base; a negative
+ * return fails the creation), destroy when the thread is freed. */
+struct thread_hooks {
+	int (*create)(struct thread *t);
+	void (*destroy)(struct thread *t);
+};
+void thread_set_hooks(const struct thread_hooks *h);
+
+/* Set the calling thread's FS base (the app's TLS pointer). */
+void thread_set_fs_base(uint64_t base);
+
 /* --- for the scheduler's users in the kernel --- */
 
 void sched_init(void);

@@ -30,6 +30,9 @@ const char *fpu_describe(void);
  * must not return. */
 void arch_thread_init(struct thread *t, void (*entry)(void));
 
+/* Load the calling CPU's FS base (the running thread's TLS pointer). */
+void arch_load_fs_base(uint64_t base);
+
 /* Save prev's FPU state, load next's state and FS base, switch stacks.
  * Returns when prev is switched back to, on whichever CPU. Interrupts
  * are off throughout. */

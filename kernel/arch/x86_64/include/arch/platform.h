@@ -11,6 +11,8 @@
 /* 16550 UART at an I/O port; false if nothing answers there. */
 bool uart_init(uint16_t port);
 void uart_putc(uint16_t port, char c);
+/* The next received byte, or -1 when none is waiting. */
+int uart_getc(uint16_t port);
 
 /* Leave the VM with status through QEMU's isa-debug-exit (iobase 0xf4),
  * which makes QEMU exit with (status << 1) | 1. Returns if no such device
