@@ -118,8 +118,7 @@ static void print_boot_times(const struct boot_info *bi)
 		[BOOT_TS_EXIT_FIRMWARE] = "exit",
 		[BOOT_TS_KERNEL_ENTRY] = "enter",
 	};
-	uint64_t ts[BOOT_TS_COUNT], hz = boot_tsc_hz = tsc_calibrate_pit(),
-				    prev;
+	uint64_t ts[BOOT_TS_COUNT], hz = boot_tsc_hz = time_tsc_hz(), prev;
 	const char *sep = " (";
 
 	memcpy(ts, (const void *)bi->tsc, sizeof(ts));
