@@ -13,6 +13,8 @@
 #include <kernel/kernel.h>
 
 int main(int argc, char **argv);
+/* The network (net/lwip/netif.c), when the image has it. */
+void net_start(void) __attribute__((weak));
 int libc_thread_init(void);
 void libc_env_init(void);
 /* The constructor and destructor arrays (kernel.ld). */
@@ -45,6 +47,8 @@ int app_main(int argc, char **argv)
 	}
 	libc_fd_init();
 	libc_env_init();
+	if (net_start)
+		net_start();
 	atexit(run_fini_array);
 	run_init_arrays();
 	exit(main(argc, argv));

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""The host's side of the network tests (tests/net/run.sh), on loopback
+only: every mode is bounded in bytes and in time.
+
+  sink PORT PORTFILE      accept one connection on 127.0.0.1, count the
+                          bytes until EOF, answer the count
+  echo PORT BYTES         send BYTES pseudo-random bytes to a guest echo
+                          server and check that the same bytes come back
+  many PORT N             N connections at once, each one message echoed
+  quit PORT               tell the guest's server to stop
+"""
+import hashlib
+import selectors
+import socket
+import sys
+import time
+
+DEADLINE = 300
+
+
+def connect(port, tries=100):
+    for _ in range(tries):
+        try:
+            return socket.create_connection(("127.0.0.1", port), timeout=30)
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"hostside: cannot connect to 127.0.0.1:{port}")
+
+
+def sink(port, portfile):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port))
+    ls.listen(1)
+    ls.settimeout(DEADLINE)
+    with open(portfile, "w") as f:
+        f.write(str(ls.getsockname()[1]))
+    c, _ = ls.accept()
+    c.settimeout(60)
+    total = 0
+    while True:
+        b = c.recv(1 << 16)
+        if not b:
+            break
+        total += len(b)
+    c.sendall(f"{total}\n".encode())
+    c.close()
+    print(f"hostside: sink counted {total} bytes")
+
+
+def echo(port, nbytes):
+    s = connect(port)
+    s.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE)
+    seed = hashlib.sha256(b"skiff").digest()
+    sent_hash, got_hash = hashlib.sha256(), hashlib.sha256()
+    sent = got = 0
+    chunk = b""
+    start = time.monotonic()
+    while got < nbytes:
+        if time.monotonic() - start > DEADLINE:
+            raise SystemExit(f"hostside: echo stalled at {got} of {nbytes} bytes")
+        for key, ev in sel.select(timeout=5):
+            if ev & selectors.EVENT_WRITE and sent < nbytes:
+                if not chunk:
+                    seed = hashlib.sha256(seed).digest()
+                    chunk = (seed * 2048)[: min(65536, nbytes - sent)]
+                n = s.send(chunk)
+                sent_hash.update(chunk[:n])
+                chunk = chunk[n:]
+                sent += n
+                if sent >= nbytes:
+                    sel.modify(s, selectors.EVENT_READ)
+            if ev & selectors.EVENT_READ:
+                b = s.recv(1 << 16)
+                if not b:
+                    raise SystemExit(f"hostside: echo closed at {got} bytes")
+                got_hash.update(b)
+                got += len(b)
+    s.close()
+    secs = time.monotonic() - start
+    same = sent_hash.hexdigest() == got_hash.hexdigest()
+    print(f"hostside: echo {got} bytes in {secs:.1f} s, "
+          f"sha256 {'match' if same else 'MISMATCH'}")
+    sys.exit(0 if same else 1)
+
+
+def many(port, n):
+    socks = [connect(port) for _ in range(n)]
+    for i, s in enumerate(socks):
+        s.sendall(f"connection {i}\n".encode())
+    ok = 0
+    for i, s in enumerate(socks):
+        want = f"connection {i}\n".encode()
+        got = b""
+        while len(got) < len(want):
+            b = s.recv(100)
+            if not b:
+                break
+            got += b
+        ok += got == want
+        s.close()
+    print(f"hostside: {ok} of {n} concurrent connections echoed")
+    sys.exit(0 if ok == n else 1)
+
+
+def quit_(port):
+    s = connect(port)
+    s.sendall(b"quit\n")
+    s.close()
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "sink":
+        sink(int(sys.argv[2]), sys.argv[3])
+    elif mode == "echo":
+        echo(int(sys.argv[2]), int(sys.argv[3]))
+    elif mode == "many":
+        many(int(sys.argv[2]), int(sys.argv[3]))
+    elif mode == "quit":
+        quit_(int(sys.argv[2]))
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
