@@ -19,6 +19,7 @@
 #include <kernel/kernel.h>
 #include <kernel/lib.h>
 #include <kernel/mm.h>
+#include <kernel/pci.h>
 #include <kernel/percpu.h>
 #include <kernel/printf.h>
 #include <kernel/thread.h>
@@ -165,6 +166,7 @@ static void bring_up(const struct boot_info *bi)
 	lapic_timer_init();
 	sched_init();
 	smp_start_aps();
+	pci_init();
 }
 
 /* The app's main thread. */
