@@ -11,8 +11,10 @@
  * tests/libc/data.txt, and SKIFF_TEST=hello is in the environment.
  *
  * All output comes from the main thread, between the lines
- * "=== conformance begin ===" and "=== conformance end ===". Worker
- * threads only record what they saw.
+ * "=== conformance begin ===" and "=== conformance end ===" (printed by
+ * an atexit handler, so that exit's handlers and stdio flush are part
+ * of the test). Worker threads only record what they saw. The exit
+ * status is 0 if every check passed, else 1.
  */
 #define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -665,7 +667,7 @@ static void test_sort(void)
 
 /* ---- malloc across threads ----------------------------------------- */
 
-enum { MS_THREADS = 4, MS_ROUNDS = 3000, MS_SLOTS = 64 };
+enum { MS_THREADS = 4, MS_ROUNDS = 2000, MS_SLOTS = 64 };
 
 struct ms_slot {
 	unsigned char *p;
@@ -1195,7 +1197,7 @@ static long counter;
 
 static void *count_worker(void *arg)
 {
-	for (int i = 0; i < 20000; i++) {
+	for (int i = 0; i < 10000; i++) {
 		pthread_mutex_lock(&count_lock);
 		counter++;
 		pthread_mutex_unlock(&count_lock);
@@ -1261,7 +1263,7 @@ static int in_thread(void *(*fn)(void *), void *arg)
 }
 
 /* A bounded queue between producers and consumers. */
-enum { PC_CAP = 8, PC_ITEMS = 5000 };
+enum { PC_CAP = 8, PC_ITEMS = 2000 };
 
 static struct {
 	pthread_mutex_t lock;
@@ -1576,7 +1578,8 @@ static void test_timedwait(clockid_t clock, const char *name)
 	pthread_mutex_init(&m, &ma);
 	pthread_condattr_init(&ca);
 	rc = pthread_condattr_setclock(&ca, clock);
-	check(rc == 0, "pthread_condattr_setclock(%s): %s", name, errname(rc));
+	check(rc == 0, "pthread_condattr_setclock(CLOCK_%s): %s",
+	      clock == CLOCK_MONOTONIC ? "MONOTONIC" : "REALTIME", errname(rc));
 	pthread_cond_init(&c, &ca);
 	pthread_mutex_lock(&m);
 	t0 = now_mono();
@@ -1593,7 +1596,7 @@ static void test_timedwait(clockid_t clock, const char *name)
 	unlock_rc = pthread_mutex_unlock(&m);
 	check_err(name, rc, ETIMEDOUT);
 	check(d >= 0.049 && d < 1.0,
-	      "%s: 50 ms deadline kept (>= 50 ms, < 1 s)", name);
+	      "%s: 50 ms deadline kept (>= 49 ms, < 1 s)", name);
 	if (d < 0.049 || d >= 1.0)
 		printf("  (timed wait took %.1f ms)\n", d * 1e3);
 	check(unlock_rc == 0, "%s: mutex held again on return", name);
@@ -1638,8 +1641,8 @@ static void test_pthreads(void)
 			ok = false;
 	}
 	check(ok, "pthread_join returns each thread's value");
-	check_long("mutex-protected counter, 4 threads x 20000", counter,
-		   NT * 20000L);
+	check_long("mutex-protected counter, 4 threads x 10000", counter,
+		   NT * 10000L);
 	check_long("pthread_exit value", in_thread(exit_worker, (void *)41),
 		   42);
 	check(in_thread(self_worker, NULL) == 0 &&
