@@ -3,9 +3,10 @@
  * open, close, lseek, fstat, stat, isatty, and the refusals) over a descriptor
  * table. Descriptors 0-2 are the console (COM1 or uart=); files are the boot
  * modules the loader placed in memory (boot.cfg "module" lines), by the
- * path given there, read-only: opening one for writing is EROFS, a path
- * that names no module is ENOENT, and a directory (a prefix of module
- * paths, or "/") can be stat()ed but not opened (EISDIR).
+ * path given there (compared in canonical form: "//" and "/./" collapse),
+ * read-only: opening one for writing is EROFS, a path that names no
+ * module is ENOENT (ENOTDIR through a file), and a directory (a prefix of
+ * module paths, or "/") can be stat()ed but not opened (EISDIR).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -94,58 +95,127 @@ struct module_file {
 	size_t size;
 };
 
-/* Paths compare without their leading slashes. */
-static const char *skip_slashes(const char *p)
+#define PATH_MAX_LEN 1024
+
+/*
+ * A path in canonical form for comparing with module names: no leading,
+ * trailing or repeated slashes, no "." components ("a//b/./c" and
+ * "/a/b/c" are the same file; ".." is kept, as nothing here is a real
+ * directory to climb out of). Returns false when it does not fit; *dir
+ * is set when the path ended in a slash (it must name a directory).
+ */
+static bool canonical(const char *in, char *out, size_t size, bool *dir)
 {
-	while (*p == '/')
-		p++;
-	return p;
+	size_t n = 0;
+
+	*dir = false;
+	while (*in) {
+		const char *c = in;
+		size_t len;
+
+		while (*c == '/')
+			c++;
+		if (!*c) {
+			*dir = n > 0 || in != c;
+			break;
+		}
+		len = strcspn(c, "/");
+		in = c + len;
+		if (len == 1 && c[0] == '.')
+			continue;
+		if (n + (n ? 1 : 0) + len + 1 > size)
+			return false;
+		if (n)
+			out[n++] = '/';
+		memcpy(out + n, c, len);
+		n += len;
+	}
+	out[n] = '\0';
+	return true;
 }
 
-static const struct boot_module *find_module(const char *path)
+/* The module whose (canonical) name is path, or NULL. */
+static const struct boot_module *find_canonical(const char *path)
 {
 	const struct boot_info *bi = kernel_boot_info();
 	const struct boot_module *m;
+	char name[PATH_MAX_LEN];
+	bool dir;
 
 	if (!bi || !bi->module_count)
 		return NULL;
 	m = (const struct boot_module *)(uintptr_t)bi->modules;
-	path = skip_slashes(path);
 	for (uint32_t i = 0; i < bi->module_count; i++) {
-		const char *name = (const char *)(uintptr_t)m[i].name;
+		const char *raw = (const char *)(uintptr_t)m[i].name;
 
-		if (name && strcmp(skip_slashes(name), path) == 0)
+		if (raw && canonical(raw, name, sizeof(name), &dir) &&
+		    strcmp(name, path) == 0)
 			return &m[i];
 	}
 	return NULL;
 }
 
-/* Is path a directory: "/" or a proper prefix of some module path? */
+/* Is the canonical path "" (the root) or a proper prefix of a module
+ * path? */
 static bool is_directory(const char *path)
 {
 	const struct boot_info *bi = kernel_boot_info();
 	const struct boot_module *m;
-	size_t len;
+	size_t len = strlen(path);
+	char name[PATH_MAX_LEN];
+	bool dir;
 
-	path = skip_slashes(path);
-	len = strlen(path);
-	while (len && path[len - 1] == '/')
-		len--;
 	if (!len)
 		return true;
 	if (!bi)
 		return false;
 	m = (const struct boot_module *)(uintptr_t)bi->modules;
 	for (uint32_t i = 0; i < bi->module_count; i++) {
-		const char *name = (const char *)(uintptr_t)m[i].name;
+		const char *raw = (const char *)(uintptr_t)m[i].name;
 
-		if (!name)
-			continue;
-		name = skip_slashes(name);
-		if (strncmp(name, path, len) == 0 && name[len] == '/')
+		if (raw && canonical(raw, name, sizeof(name), &dir) &&
+		    strncmp(name, path, len) == 0 && name[len] == '/')
 			return true;
 	}
 	return false;
+}
+
+/* Does a proper prefix of the canonical path name a file (so the path
+ * goes through a file: ENOTDIR)? */
+static bool through_file(const char *path)
+{
+	char prefix[PATH_MAX_LEN];
+
+	for (size_t i = 0; path[i]; i++) {
+		if (path[i] != '/')
+			continue;
+		memcpy(prefix, path, i);
+		prefix[i] = '\0';
+		if (find_canonical(prefix))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Look path up: 0 with *m set for a file, 1 for a directory, or a
+ * negative errno: ENOENT, ENOTDIR (through a file, or a file named with
+ * a trailing slash), ENAMETOOLONG.
+ */
+static int lookup(const char *path, const struct boot_module **m)
+{
+	char canon[PATH_MAX_LEN];
+	bool dir;
+
+	*m = NULL;
+	if (!canonical(path, canon, sizeof(canon), &dir))
+		return -ENAMETOOLONG;
+	*m = find_canonical(canon);
+	if (*m)
+		return dir ? -ENOTDIR : 0;
+	if (is_directory(canon))
+		return 1;
+	return through_file(canon) ? -ENOTDIR : -ENOENT;
 }
 
 static ssize_t module_read(void *priv, void *buf, size_t n, off_t *pos)
@@ -275,16 +345,19 @@ int open(const char *path, int flags, ...)
 {
 	const struct boot_module *m;
 	struct module_file *f;
-	int fd;
+	int fd, kind;
 
 	if (!path)
 		return libc_fail(EFAULT);
-	m = find_module(path);
-	if (!m) {
-		if (is_directory(path))
-			return libc_fail(EISDIR);
-		return libc_fail((flags & O_CREAT) ? EROFS : ENOENT);
-	}
+	if (!*path)
+		return libc_fail(ENOENT);
+	kind = lookup(path, &m);
+	if (kind == 1)
+		return libc_fail(EISDIR);
+	if (kind == -ENOENT && (flags & O_CREAT))
+		return libc_fail(EROFS);
+	if (kind < 0)
+		return libc_fail(-kind);
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND)))
 		return libc_fail(EROFS);
 	if ((flags & O_CREAT) && (flags & O_EXCL))
@@ -384,13 +457,16 @@ int stat(const char *path, struct stat *st)
 {
 	const struct boot_module *m;
 	struct module_file f;
+	int kind;
 
 	if (!path || !st)
 		return libc_fail(EFAULT);
-	m = find_module(path);
-	if (!m) {
-		if (!is_directory(path))
-			return libc_fail(ENOENT);
+	if (!*path)
+		return libc_fail(ENOENT);
+	kind = lookup(path, &m);
+	if (kind < 0)
+		return libc_fail(-kind);
+	if (kind == 1) {
 		memset(st, 0, sizeof(*st));
 		st->st_mode = S_IFDIR | 0555;
 		st->st_nlink = 2;
@@ -410,5 +486,10 @@ int link(const char *old, const char *new)
 
 int unlink(const char *path)
 {
-	return libc_fail(find_module(path) ? EROFS : ENOENT);
+	const struct boot_module *m;
+	int kind = path ? lookup(path, &m) : -EFAULT;
+
+	if (kind == 1)
+		return libc_fail(EISDIR);
+	return libc_fail(kind < 0 ? -kind : EROFS);
 }

@@ -21,6 +21,7 @@ struct libc_thread {
 	struct _reent own_reent;
 	void *tls_alloc;
 	const void *specific[LIBC_KEYS_MAX];
+	unsigned specific_gen[LIBC_KEYS_MAX];
 	struct __skiff_pthread *pthread;
 };
 

@@ -41,6 +41,9 @@ static struct {
 	struct kmutex lock;
 	bool used[LIBC_KEYS_MAX];
 	void (*dtor[LIBC_KEYS_MAX])(void *);
+	/* Bumped at each create: a thread's value set under an earlier
+	 * key in the same slot is stale, read as NULL. */
+	unsigned gen[LIBC_KEYS_MAX];
 } keys;
 
 static struct kmutex *kmx(pthread_mutex_t *m)
@@ -185,7 +188,8 @@ void libc_pthread_thread_end(struct libc_thread *lt)
 			void (*d)(void *) = keys.dtor[k];
 			void *v = (void *)lt->specific[k];
 
-			if (!v || !d || !keys.used[k])
+			if (!v || !d || !keys.used[k] ||
+			    lt->specific_gen[k] != keys.gen[k])
 				continue;
 			lt->specific[k] = NULL;
 			d(v);
@@ -483,6 +487,7 @@ int pthread_key_create(pthread_key_t *key, void (*dtor)(void *))
 		if (!keys.used[k]) {
 			keys.used[k] = true;
 			keys.dtor[k] = dtor;
+			keys.gen[k]++;
 			*key = k;
 			rc = 0;
 			break;
@@ -512,6 +517,7 @@ int pthread_setspecific(pthread_key_t key, const void *v)
 	if (!lt)
 		return ENOMEM;
 	lt->specific[key] = v;
+	lt->specific_gen[key] = keys.gen[key];
 	return 0;
 }
 
@@ -519,7 +525,8 @@ void *pthread_getspecific(pthread_key_t key)
 {
 	struct libc_thread *lt = libc_self();
 
-	if (key >= LIBC_KEYS_MAX || !lt)
+	if (key >= LIBC_KEYS_MAX || !lt || !keys.used[key] ||
+	    lt->specific_gen[key] != keys.gen[key])
 		return NULL;
 	return (void *)lt->specific[key];
 }
