@@ -44,8 +44,23 @@ void cpu_enable_protections(bool log)
 		(b & CPUID7_EBX_SMAP) ? "on" : "not available");
 }
 
+bool cpu_spin_pause = true;
+
+/* QEMU's TCG says so in the hypervisor leaf. */
+static bool under_tcg(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(c & BIT(31)))
+		return false;
+	cpuid(0x40000000, 0, &a, &b, &c, &d);
+	return b == 0x54474354 && c == 0x43544743 && d == 0x47435447;
+}
+
 void cpu_setup_boot(void)
 {
+	cpu_spin_pause = !under_tcg();
 	gdt_load();
 	idt_init();
 	idt_load();

@@ -57,7 +57,7 @@ void uart_putc(uint16_t port, char c)
 			outb(port + UART_THR, (uint8_t)c);
 			return;
 		}
-		cpu_relax();
+		__asm__ volatile("" ::: "memory"); /* the port read paces it */
 	}
 }
 

@@ -1,8 +1,15 @@
 /*
- * Ticket spinlocks: FIFO-fair, which matters with several CPUs spinning
- * on one lock. spin_lock_irqsave also disables local interrupts, so that
- * an interrupt handler on the same CPU cannot deadlock on a lock its
- * thread holds. Never held across a sleep.
+ * Spinlocks, test-and-test-and-set. Not FIFO on purpose: in a VM a vCPU
+ * can be descheduled by the host at any time, and with a fair (ticket)
+ * lock every waiter behind a descheduled one waits for it too, even
+ * when the lock is free; Linux falls back to the same unfair lock for
+ * guests without paravirtual spinlocks (virt_spin_lock). Critical
+ * sections here are short, so starvation is not a concern.
+ *
+ * Always taken with interrupts off (spin_lock_irqsave, or inside code
+ * that runs with them off): an interrupt handler on the same CPU cannot
+ * deadlock on a lock its thread holds, and a holder is never preempted.
+ * Never held across a sleep.
  */
 #ifndef KERNEL_SPINLOCK_H
 #define KERNEL_SPINLOCK_H
@@ -14,37 +21,30 @@
 #include <arch/interrupt.h>
 
 struct spinlock {
-	volatile uint16_t next;
-	volatile uint16_t owner;
+	volatile uint32_t locked;
 };
 
 #define SPINLOCK_INIT                                                          \
 	{                                                                      \
-		0, 0                                                           \
+		0                                                              \
 	}
+
+static inline bool spin_trylock(struct spinlock *l)
+{
+	return !__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE);
+}
 
 static inline void spin_lock(struct spinlock *l)
 {
-	uint16_t me = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
-
-	while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me)
-		cpu_relax();
-}
-
-/* Take the lock only if nobody holds or waits for it. */
-static inline bool spin_trylock(struct spinlock *l)
-{
-	uint16_t owner = __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE);
-	uint16_t next = owner;
-
-	return __atomic_compare_exchange_n(&l->next, &next,
-					   (uint16_t)(owner + 1), false,
-					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+	while (!spin_trylock(l)) {
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
+			cpu_relax();
+	}
 }
 
 static inline void spin_unlock(struct spinlock *l)
 {
-	__atomic_store_n(&l->owner, (uint16_t)(l->owner + 1), __ATOMIC_RELEASE);
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 }
 
 static inline uint64_t spin_lock_irqsave(struct spinlock *l)

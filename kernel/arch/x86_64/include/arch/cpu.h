@@ -5,6 +5,7 @@
 #ifndef ARCH_CPU_H
 #define ARCH_CPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 static inline void outb(uint16_t port, uint8_t v)
@@ -54,9 +55,18 @@ static inline uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/* Whether PAUSE is worth executing in spin loops (cpu_setup.c decides at
+ * boot): not under QEMU's TCG, where each PAUSE leaves the translated
+ * code and takes QEMU's global lock, which the vCPU holding the lock
+ * being waited for may need, so waiters slow the holder down. */
+extern bool cpu_spin_pause;
+
 static inline void cpu_relax(void)
 {
-	__asm__ volatile("pause");
+	if (cpu_spin_pause)
+		__asm__ volatile("pause");
+	else
+		__asm__ volatile("" ::: "memory");
 }
 
 static inline __attribute__((noreturn)) void cpu_halt_forever(void)
