@@ -12,8 +12,11 @@
  * fragments of one frame and gets tx_done(cookie) once the device has
  * read them. Both directions can thus be zero-copy.
  *
- * Context: rx and tx_done are called from the driver's own thread (not
- * from interrupt handlers), never concurrently for one device.
+ * Context: rx, tx_done and link_changed are called from the driver's own
+ * thread (not from interrupt handlers), never concurrently for one device
+ * and never before netdev_start(). ops->tx and ops->rx_release may be
+ * called from any thread; the stack may release a buffer from inside its
+ * rx callback.
  */
 #ifndef NET_NETDEV_H
 #define NET_NETDEV_H
@@ -26,12 +29,15 @@
 #define NETDEV_TX_FRAGS 16
 
 struct netdev;
+struct pci_dev;
 
 struct netdev_frag {
 	const void *data;
 	size_t len;
 };
 
+/* data is 2 bytes past a 4-byte boundary, so that the IP header after a
+ * 14-byte Ethernet header is 4-byte aligned. */
 struct netdev_rxbuf {
 	void *data; /* the Ethernet frame */
 	size_t len;
@@ -42,11 +48,15 @@ struct netdev_ops {
 	/* Queue one frame (nfrags fragments, at most NETDEV_TX_FRAGS, the
 	 * Ethernet header first) for transmission. 0, or -KERR_EAGAIN when
 	 * the ring is full (the stack retries after a tx_done), or
-	 * -KERR_EINVAL for a frame the device cannot take (too long). */
+	 * -KERR_EINVAL for a frame the device cannot take (shorter than an
+	 * Ethernet header, longer than mtu + 18, too many fragments), or
+	 * -KERR_EIO once the device has failed. */
 	int (*tx)(struct netdev *nd, const struct netdev_frag *frags,
 		  unsigned nfrags, void *cookie);
 	/* Give a received buffer back to the driver for refilling. */
 	void (*rx_release)(struct netdev *nd, struct netdev_rxbuf *buf);
+	/* Start calling the stack's callbacks (see netdev_start). */
+	int (*start)(struct netdev *nd);
 };
 
 /* Set by the stack before netdev_start(). */
@@ -57,6 +67,17 @@ struct netdev_stack {
 	void *ctx;
 };
 
+/* Counters kept by the driver (read without locking: each is exact, a
+ * set of them is not a snapshot). */
+struct netdev_stats {
+	uint64_t rx_packets, rx_bytes;
+	uint64_t rx_malformed;	/* too short, too long, bad header */
+	uint64_t rx_dropped;	/* arrived before netdev_start */
+	uint64_t rx_ring_empty; /* times the receive ring ran dry */
+	uint64_t tx_packets, tx_bytes;
+	uint64_t tx_rejected; /* frames refused with -KERR_EINVAL */
+};
+
 struct netdev {
 	char name[8]; /* "net0" ... */
 	uint8_t mac[6];
@@ -65,6 +86,7 @@ struct netdev {
 	const char *mode; /* "legacy", "modern": for the log */
 	const struct netdev_ops *ops;
 	struct netdev_stack stack;
+	struct netdev_stats stats;
 	void *priv;
 };
 
@@ -73,7 +95,19 @@ int netdev_register(struct netdev *nd);
 unsigned netdev_count(void);
 struct netdev *netdev_get(unsigned index);
 
-/* Probe every driver on the PCI devices found (net/netdev.c). */
+/* Probe every driver on the PCI devices found (net/netdev.c); devices
+ * already taken are skipped, so a second call finds only new ones. */
 void netdev_probe_all(void);
+
+/* The stack has set nd->stack: from now on the driver delivers frames
+ * and completions. Frames that arrive earlier are dropped (and counted
+ * in stats.rx_dropped). 0, -KERR_EINVAL without an rx callback, or
+ * -KERR_EBUSY when already started. */
+int netdev_start(struct netdev *nd);
+
+/* Drivers (net/virtio/virtio_net.c). probe only identifies; attach
+ * brings the device up and registers it, or logs why not. */
+bool virtio_net_probe(const struct pci_dev *d);
+int virtio_net_attach(struct pci_dev *d);
 
 #endif
