@@ -296,6 +296,8 @@ static void setup_netif(void *arg)
 	netif_add(&sn->nif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4, sn,
 		  netif_init_cb, tcpip_input);
 	netif_set_status_callback(&sn->nif, status_cb);
+	if (netdev_start(sn->nd) < 0)
+		kprintf("net: %s: the driver would not start\n", sn->nd->name);
 	if (sn == &nifs[0])
 		netif_set_default(&sn->nif);
 	netif_set_up(&sn->nif);

@@ -2,9 +2,9 @@
  * The network test app: one program, modes chosen by argv, each printing
  * one result line that tests/net/run.sh checks.
  *   loopback            1 MiB through a TCP connection to itself, UDP too
- *   wait-dhcp SECONDS   until an interface is configured
  *   connect IP PORT N   send N bytes to a host TCP sink and read back its
- *                       count (the host side echoes a byte count)
+ *                       count (the host side answers a byte count); the
+ *                       connection is retried for 30 s while DHCP runs
  *   serve PORT          a TCP echo server, one thread per connection,
  *                       until a client sends "quit\n" as a whole message
  */
@@ -167,37 +167,6 @@ static int loopback(void)
 	return memcmp(in, out, LOOP_BYTES) != 0;
 }
 
-/* Our address, once DHCP (or static configuration) gave one. */
-static int wait_configured(int seconds)
-{
-	struct sockaddr_in a = { 0 }, me;
-	socklen_t len = sizeof(me);
-	time_t end = time(NULL) + seconds;
-
-	/* A UDP "connection" to a routed address picks our source. */
-	a.sin_family = AF_INET;
-	a.sin_port = htons(9);
-	inet_pton(AF_INET, "192.0.2.1", &a.sin_addr);
-	while (time(NULL) <= end) {
-		int u = socket(AF_INET, SOCK_DGRAM, 0);
-
-		if (connect(u, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-		    getsockname(u, (struct sockaddr *)&me, &len) == 0 &&
-		    me.sin_addr.s_addr != 0) {
-			char s[16];
-
-			inet_ntop(AF_INET, &me.sin_addr, s, sizeof(s));
-			printf("nettest: configured, address %s\n", s);
-			close(u);
-			return 0;
-		}
-		close(u);
-		usleep(100 * 1000);
-	}
-	printf("nettest: not configured after %d s\n", seconds);
-	return 1;
-}
-
 static int connect_to(const char *ip, int port, long bytes)
 {
 	struct sockaddr_in a = { 0 };
@@ -213,8 +182,15 @@ static int connect_to(const char *ip, int port, long bytes)
 		printf("nettest: %s: not an address\n", ip);
 		return 1;
 	}
-	if (connect(c, (struct sockaddr *)&a, sizeof(a)) < 0)
-		return fail("connect");
+	for (time_t end = time(NULL) + 30;;) {
+		if (connect(c, (struct sockaddr *)&a, sizeof(a)) == 0)
+			break;
+		if (time(NULL) > end)
+			return fail("connect");
+		close(c);
+		usleep(200 * 1000);
+		c = socket(AF_INET, SOCK_STREAM, 0);
+	}
 	memset(buf, 'x', sizeof(buf));
 	while (sent < bytes) {
 		long want = bytes - sent;
@@ -243,15 +219,12 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc >= 2 && strcmp(argv[1], "loopback") == 0)
 		rc = loopback();
-	else if (argc >= 3 && strcmp(argv[1], "wait-dhcp") == 0)
-		rc = wait_configured(atoi(argv[2]));
 	else if (argc >= 5 && strcmp(argv[1], "connect") == 0)
-		rc = wait_configured(30) ||
-		     connect_to(argv[2], atoi(argv[3]), atol(argv[4]));
+		rc = connect_to(argv[2], atoi(argv[3]), atol(argv[4]));
 	else if (argc >= 3 && strcmp(argv[1], "serve") == 0)
 		rc = serve(atoi(argv[2]));
 	else
-		printf("nettest: usage: loopback | wait-dhcp S | connect IP "
-		       "PORT BYTES | serve PORT\n");
+		printf("nettest: usage: loopback | connect IP PORT BYTES | "
+		       "serve PORT\n");
 	return rc;
 }
