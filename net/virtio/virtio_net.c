@@ -142,7 +142,6 @@ enum vnet_irq_kind {
 	VNET_IRQ_CONFIG,
 	VNET_IRQ_QUEUE,
 	VNET_IRQ_SHARED, /* MSI-X vector for everything: cannot tell */
-	VNET_IRQ_INTX,	 /* the ISR byte tells */
 };
 
 struct virtio_net;
@@ -182,6 +181,25 @@ struct vnet_ratelimit {
 	unsigned suppressed;
 };
 
+/*
+ * INTx lines. Functions on one line must share its vector (kernel/pci.h),
+ * so each line we use has one vector, whose handler asks every device on
+ * it. Entries are added at attach and never removed while in use.
+ */
+#define VNET_INTX_LINES 8
+#define VNET_INTX_PER_LINE 8
+
+struct vnet_intx_line {
+	uint8_t line;
+	uint8_t vector; /* 0: entry unused */
+	uint32_t apic_id;
+	unsigned n;
+	struct virtio_net *devs[VNET_INTX_PER_LINE];
+};
+
+static struct vnet_intx_line intx_lines[VNET_INTX_LINES];
+static struct spinlock intx_lock = SPINLOCK_INIT;
+
 struct virtio_net {
 	struct netdev nd;
 	struct virtio_pci vp;
@@ -199,6 +217,7 @@ struct virtio_net {
 
 	enum vnet_intr_mode intr_mode;
 	struct vnet_irq irq[3];
+	struct vnet_intx_line *intx;
 
 	struct virtq rxq;
 	struct spinlock rx_lock;
@@ -420,26 +439,16 @@ static void apply_config(struct virtio_net *vn)
 /* --- interrupts ----------------------------------------------------- */
 
 /*
- * IRQ context. Acknowledge and wake the thread, nothing more. For INTx
- * the ISR read is the acknowledgement (it deasserts the line), and a
- * zero ISR means the interrupt was another device's on a shared line.
+ * IRQ context, MSI-X. Wake the thread, nothing more: an MSI-X message
+ * needs no acknowledgement from the device.
  */
 static void virtio_net_intr(struct irq_frame *f, void *ctx)
 {
 	struct vnet_irq *irq = ctx;
 	struct virtio_net *vn = irq->vn;
-	uint8_t isr;
 
 	(void)f;
 	switch (irq->kind) {
-	case VNET_IRQ_INTX:
-		isr = vp_isr(&vn->vp);
-		if (!isr)
-			goto out;
-		if (isr & VIRTIO_ISR_CONFIG)
-			__atomic_store_n(&vn->config_pending, 1,
-					 __ATOMIC_RELEASE);
-		break;
 	case VNET_IRQ_CONFIG:
 	case VNET_IRQ_SHARED:
 		__atomic_store_n(&vn->config_pending, 1, __ATOMIC_RELEASE);
@@ -448,8 +457,102 @@ static void virtio_net_intr(struct irq_frame *f, void *ctx)
 		break;
 	}
 	ksem_post(&vn->wake);
-out:
 	lapic_eoi();
+}
+
+/*
+ * IRQ context, INTx: reading a device's ISR acknowledges it and lowers
+ * its line (section 4.1.5.3); a zero ISR means another function raised
+ * the line. Every device on it is asked before the EOI, or the level
+ * interrupt would come straight back.
+ */
+static void virtio_net_intx(struct irq_frame *f, void *ctx)
+{
+	struct vnet_intx_line *l = ctx;
+	unsigned n = __atomic_load_n(&l->n, __ATOMIC_ACQUIRE);
+
+	(void)f;
+	for (unsigned i = 0; i < n; i++) {
+		struct virtio_net *vn = l->devs[i];
+		uint8_t isr = vp_isr(&vn->vp);
+
+		if (!isr)
+			continue;
+		if (isr & VIRTIO_ISR_CONFIG)
+			__atomic_store_n(&vn->config_pending, 1,
+					 __ATOMIC_RELEASE);
+		ksem_post(&vn->wake);
+	}
+	lapic_eoi();
+}
+
+/* Join the device's INTx line, routing it on first use. */
+static int intx_attach(struct virtio_net *vn, uint32_t apic_id)
+{
+	struct pci_dev *d = vn->pci;
+	struct vnet_intx_line *l = NULL, *unused = NULL;
+	uint64_t flags = spin_lock_irqsave(&intx_lock);
+	int err = 0;
+
+	for (unsigned i = 0; i < VNET_INTX_LINES; i++) {
+		if (intx_lines[i].vector && intx_lines[i].line == d->irq_line)
+			l = &intx_lines[i];
+		else if (!intx_lines[i].vector && !unused)
+			unused = &intx_lines[i];
+	}
+	if (l) {
+		if (l->n == VNET_INTX_PER_LINE)
+			err = -KERR_ENOSPC;
+		else
+			err = pci_intx_route(d, l->vector, l->apic_id);
+	} else if (!unused) {
+		err = -KERR_ENOSPC;
+	} else {
+		int v = irq_alloc_vector();
+
+		l = unused;
+		if (v < 0) {
+			err = v;
+		} else {
+			l->line = d->irq_line;
+			l->apic_id = apic_id;
+			l->n = 0;
+			irq_set_handler((unsigned)v, virtio_net_intx, l);
+			err = pci_intx_route(d, (uint8_t)v, apic_id);
+			if (err == 0)
+				l->vector = (uint8_t)v;
+			else
+				irq_set_handler((unsigned)v, NULL, NULL);
+		}
+	}
+	if (err == 0) {
+		l->devs[l->n] = vn;
+		__atomic_store_n(&l->n, l->n + 1, __ATOMIC_RELEASE);
+		vn->intx = l;
+	}
+	spin_unlock_irqrestore(&intx_lock, flags);
+	return err;
+}
+
+/* Leave the line, after the device was reset. */
+static void intx_detach(struct virtio_net *vn)
+{
+	struct vnet_intx_line *l = vn->intx;
+	uint64_t flags;
+
+	if (!l)
+		return;
+	pci_intx_unroute(vn->pci);
+	flags = spin_lock_irqsave(&intx_lock);
+	for (unsigned i = 0; i < l->n; i++) {
+		if (l->devs[i] != vn)
+			continue;
+		l->devs[i] = l->devs[l->n - 1];
+		__atomic_store_n(&l->n, l->n - 1, __ATOMIC_RELEASE);
+		break;
+	}
+	spin_unlock_irqrestore(&intx_lock, flags);
+	vn->intx = NULL;
 }
 
 static int irq_prepare(struct virtio_net *vn, unsigned i,
@@ -518,8 +621,7 @@ static void setup_intr(struct virtio_net *vn)
 			return;
 		vp_msix_disable(&vn->vp);
 	}
-	if (irq_prepare(vn, 0, VNET_IRQ_INTX) == 0 &&
-	    pci_intx_route(d, (uint8_t)vn->irq[0].vector, apic_id) == 0) {
+	if (intx_attach(vn, apic_id) == 0) {
 		vn->intr_mode = VNET_INTR_INTX;
 		return;
 	}
@@ -531,6 +633,7 @@ static void setup_intr(struct virtio_net *vn)
 
 static void teardown_intr(struct virtio_net *vn)
 {
+	intx_detach(vn);
 	vp_msix_disable(&vn->vp);
 	for (unsigned i = 0; i < ARRAY_SIZE(vn->irq); i++)
 		if (vn->irq[i].vector)
