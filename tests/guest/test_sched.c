@@ -363,21 +363,30 @@ KTEST(sched_condvar_signal)
 
 /* --- sleep accuracy and a monotonic clock on every CPU --- */
 
+/* Never early; late by at most LATE_NS in the best of three tries (a
+ * vCPU that the host or TCG stalls once must not fail the test, a
+ * scheduler that wakes late every time does). */
 KTEST(sched_sleep_accuracy)
 {
 	static const uint64_t ms[] = { 1, 3, 10, 30 };
 
 	for (unsigned i = 0; i < ARRAY_SIZE(ms); i++) {
-		uint64_t want = ms[i] * NSEC_PER_MSEC, t0 = time_ns(), dt;
+		uint64_t want = ms[i] * NSEC_PER_MSEC, best = UINT64_MAX;
 
-		thread_sleep_ns(want);
-		dt = time_ns() - t0;
-		KT_CHECK(t, dt >= want);
-		if (!KT_CHECK(t, dt < want + LATE_NS))
+		for (int try = 0; try < 3 && best >= want + LATE_NS; try++) {
+			uint64_t t0 = time_ns(), dt;
+
+			thread_sleep_ns(want);
+			dt = time_ns() - t0;
+			KT_CHECK(t, dt >= want);
+			if (dt < best)
+				best = dt;
+		}
+		if (!KT_CHECK(t, best < want + LATE_NS))
 			ktest_fail(t, __FILE__, __LINE__,
-				   "sleep of %llu ms took %llu us",
+				   "sleep of %llu ms took %llu us at best",
 				   (unsigned long long)ms[i],
-				   (unsigned long long)(dt / 1000));
+				   (unsigned long long)(best / 1000));
 	}
 }
 
