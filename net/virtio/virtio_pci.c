@@ -130,9 +130,8 @@ _Static_assert(VPL_OFF(queue_msix_vector) == 22, "queue_msix_vector");
 #define VP_RESET_TIMEOUT_NS (1 * NSEC_PER_SEC)
 
 /*
- * Register widths that arch/mmio.h and arch/cpu.h do not offer (they
- * have the 32-bit memory and the 8-bit and 32-bit-out port accessors).
- * Same rules: volatile, one access of the named width.
+ * The 8- and 16-bit memory accesses that arch/mmio.h does not offer (it
+ * has the 32-bit ones). Same rules: volatile, one access of the width.
  */
 static inline uint8_t vp_mmio_read8(volatile uint8_t *base, uint32_t off)
 {
@@ -154,27 +153,6 @@ static inline void vp_mmio_write16(volatile uint8_t *base, uint32_t off,
 				   uint16_t v)
 {
 	*(volatile uint16_t *)(base + off) = v;
-}
-
-static inline uint16_t vp_inw(uint16_t port)
-{
-	uint16_t v;
-
-	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline void vp_outw(uint16_t port, uint16_t v)
-{
-	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint32_t vp_inl(uint16_t port)
-{
-	uint32_t v;
-
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
 }
 
 /* Config-space reads of one capability's fields. */
@@ -337,7 +315,7 @@ uint64_t vp_get_features(struct virtio_pci *vp)
 	uint64_t lo, hi;
 
 	if (!vp->modern)
-		return vp_inl(vp->io + VPL_OFF(host_features));
+		return inl(vp->io + VPL_OFF(host_features));
 	mmio_write32(vp->common, VP_OFF(device_feature_select), 0);
 	lo = mmio_read32(vp->common, VP_OFF(device_feature));
 	mmio_write32(vp->common, VP_OFF(device_feature_select), 1);
@@ -373,7 +351,7 @@ static void select_queue(struct virtio_pci *vp, uint16_t idx)
 	if (vp->modern)
 		vp_mmio_write16(vp->common, VP_OFF(queue_select), idx);
 	else
-		vp_outw(vp->io + VPL_OFF(queue_select), idx);
+		outw(vp->io + VPL_OFF(queue_select), idx);
 }
 
 uint16_t vp_queue_max(struct virtio_pci *vp, uint16_t idx)
@@ -383,7 +361,7 @@ uint16_t vp_queue_max(struct virtio_pci *vp, uint16_t idx)
 	select_queue(vp, idx);
 	if (vp->modern)
 		return vp_mmio_read16(vp->common, VP_OFF(queue_size));
-	return vp_inw(vp->io + VPL_OFF(queue_size));
+	return inw(vp->io + VPL_OFF(queue_size));
 }
 
 static void write64(volatile uint8_t *base, uint32_t off, uint64_t v)
@@ -400,7 +378,7 @@ int vp_queue_setup(struct virtio_pci *vp, struct virtq *q)
 	if (!vp->modern) {
 		uint64_t pfn = virtq_desc_phys(q) >> VPL_QUEUE_ADDR_SHIFT;
 
-		if (q->size != vp_inw(vp->io + VPL_OFF(queue_size)))
+		if (q->size != inw(vp->io + VPL_OFF(queue_size)))
 			return -KERR_EINVAL;
 		if (pfn > UINT32_MAX)
 			return -KERR_ERANGE;
@@ -428,7 +406,7 @@ void vp_notify(struct virtio_pci *vp, const struct virtq *q)
 	if (vp->modern)
 		vp_mmio_write16(vp->notify, q->notify_off, q->index);
 	else
-		vp_outw(vp->io + VPL_OFF(queue_notify), q->index);
+		outw(vp->io + VPL_OFF(queue_notify), q->index);
 }
 
 uint8_t vp_isr(struct virtio_pci *vp)
@@ -466,8 +444,8 @@ int vp_set_config_vector(struct virtio_pci *vp, uint16_t entry)
 		/* Without MSI-X this offset is the device configuration. */
 		if (!vp->msix)
 			return -KERR_EINVAL;
-		vp_outw(vp->io + VPL_OFF(config_msix_vector), entry);
-		got = vp_inw(vp->io + VPL_OFF(config_msix_vector));
+		outw(vp->io + VPL_OFF(config_msix_vector), entry);
+		got = inw(vp->io + VPL_OFF(config_msix_vector));
 	}
 	return got == entry ? 0 : -KERR_EIO;
 }
@@ -483,8 +461,8 @@ int vp_set_queue_vector(struct virtio_pci *vp, uint16_t idx, uint16_t entry)
 		vp_mmio_write16(vp->common, VP_OFF(queue_msix_vector), entry);
 		got = vp_mmio_read16(vp->common, VP_OFF(queue_msix_vector));
 	} else {
-		vp_outw(vp->io + VPL_OFF(queue_msix_vector), entry);
-		got = vp_inw(vp->io + VPL_OFF(queue_msix_vector));
+		outw(vp->io + VPL_OFF(queue_msix_vector), entry);
+		got = inw(vp->io + VPL_OFF(queue_msix_vector));
 	}
 	return got == entry ? 0 : -KERR_EIO;
 }
@@ -531,7 +509,7 @@ uint16_t vp_config_read16(struct virtio_pci *vp, uint32_t off)
 		return 0;
 	if (vp->modern)
 		return vp_mmio_read16(vp->device, off);
-	return vp_inw((uint16_t)(vp->io + legacy_config_base(vp) + off));
+	return inw((uint16_t)(vp->io + legacy_config_base(vp) + off));
 }
 
 uint32_t vp_config_read32(struct virtio_pci *vp, uint32_t off)
@@ -540,5 +518,5 @@ uint32_t vp_config_read32(struct virtio_pci *vp, uint32_t off)
 		return 0;
 	if (vp->modern)
 		return mmio_read32(vp->device, off);
-	return vp_inl((uint16_t)(vp->io + legacy_config_base(vp) + off));
+	return inl((uint16_t)(vp->io + legacy_config_base(vp) + off));
 }
