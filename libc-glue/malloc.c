@@ -15,13 +15,10 @@
 #include "internal.h"
 #include <kernel/mm.h>
 
+/* The plain names are newlib's reentrant forms for the calling thread. */
 void *malloc(size_t n)
 {
-	void *p = kmalloc(n);
-
-	if (!p)
-		errno = ENOMEM;
-	return p;
+	return _malloc_r(_REENT, n);
 }
 
 void free(void *p)
@@ -31,25 +28,12 @@ void free(void *p)
 
 void *calloc(size_t n, size_t size)
 {
-	void *p = kcalloc(n, size);
-
-	if (!p)
-		errno = ENOMEM;
-	return p;
+	return _calloc_r(_REENT, n, size);
 }
 
 void *realloc(void *p, size_t n)
 {
-	void *q;
-
-	if (p && n == 0) {
-		kfree(p);
-		return NULL;
-	}
-	q = krealloc(p, n);
-	if (!q)
-		errno = ENOMEM;
-	return q;
+	return _realloc_r(_REENT, p, n);
 }
 
 void *reallocarray(void *p, size_t n, size_t size)
