@@ -1,12 +1,14 @@
 /*
- * The network test app: one program, modes chosen by argv, each printing
- * one result line that tests/net/run.sh checks.
+ * The network test app: argv is a list of steps, run in order until one
+ * fails; each prints one result line that tests/net/run.sh checks.
  *   loopback            1 MiB through a TCP connection to itself, UDP too
+ *   ping IP N           N ICMP echo requests (raw socket), all answered
  *   connect IP PORT N   send N bytes to a host TCP sink and read back its
  *                       count (the host side answers a byte count); the
  *                       connection is retried for 30 s while DHCP runs
  *   serve PORT          a TCP echo server, one thread per connection,
  *                       until a client sends "quit\n" as a whole message
+ * The exit status is 0 when every step passed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +17,8 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,19 +216,137 @@ static int connect_to(const char *ip, int port, long bytes)
 	return 0;
 }
 
+/* The Internet checksum (RFC 1071) of an ICMP message. */
+static uint16_t icmp_sum(const uint8_t *b, size_t n)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)b[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* N echo requests to IP, one at a time, each given 2 s for its reply;
+ * waits up to 30 s for the first, while DHCP may still run. */
+static int ping(const char *ip, int count)
+{
+	struct sockaddr_in a = { 0 };
+	int s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), got = 0;
+	struct timespec t0, t1;
+	double worst = 0;
+	ssize_t send_rc = 0;
+	int send_errno = 0;
+
+	a.sin_family = AF_INET;
+	if (inet_pton(AF_INET, ip, &a.sin_addr) != 1) {
+		printf("nettest: %s: not an address\n", ip);
+		return 1;
+	}
+	if (s < 0)
+		return fail("raw socket");
+	for (int seq = 1; seq <= count; seq++) {
+		uint8_t req[64] = { 8 }; /* type 8: echo request */
+		uint8_t rep[128];
+		time_t end = time(NULL) + (got ? 2 : 30);
+		bool answered = false;
+		uint16_t sum;
+
+		req[4] = 0x5f;
+		req[5] = 0x1a;
+		req[6] = (uint8_t)(seq >> 8);
+		req[7] = (uint8_t)seq;
+		for (size_t i = 8; i < sizeof(req); i++)
+			req[i] = (uint8_t)i;
+		sum = icmp_sum(req, sizeof(req));
+		req[2] = (uint8_t)(sum >> 8);
+		req[3] = (uint8_t)sum;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while (!answered && time(NULL) <= end) {
+			struct pollfd p = { s, POLLIN, 0 };
+			ssize_t n;
+
+			n = sendto(s, req, sizeof(req), 0,
+				   (struct sockaddr *)&a, sizeof(a));
+			if (n != (ssize_t)sizeof(req)) {
+				/* No route yet while DHCP runs: try again. */
+				send_rc = n;
+				send_errno = errno;
+				usleep(200 * 1000);
+				continue;
+			}
+			while (!answered && poll(&p, 1, 1000) > 0) {
+				size_t hl;
+
+				n = recv(s, rep, sizeof(rep), 0);
+				if (n < 20)
+					break;
+				/* A raw IPv4 socket gets the IP header too. */
+				hl = (size_t)(rep[0] & 15) * 4;
+				answered = (size_t)n >= hl + 8 && rep[hl] == 0 &&
+					   rep[hl + 4] == 0x5f &&
+					   rep[hl + 5] == 0x1a &&
+					   rep[hl + 6] == req[6] &&
+					   rep[hl + 7] == req[7];
+			}
+		}
+		if (!answered) {
+			printf("nettest: ping %s: no reply to request %d "
+			       "(the last failed sendto gave %zd, %s)\n",
+			       ip, seq, send_rc,
+			       send_rc ? strerror(send_errno) : "none");
+			close(s);
+			return 1;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		got++;
+		double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+			    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		if (ms > worst)
+			worst = ms;
+	}
+	close(s);
+	printf("nettest: ping %s: %d of %d answered, slowest %.1f ms\n", ip,
+	       got, count, worst);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	int rc = 1;
+	int i = 1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc >= 2 && strcmp(argv[1], "loopback") == 0)
-		rc = loopback();
-	else if (argc >= 5 && strcmp(argv[1], "connect") == 0)
-		rc = connect_to(argv[2], atoi(argv[3]), atol(argv[4]));
-	else if (argc >= 3 && strcmp(argv[1], "serve") == 0)
-		rc = serve(atoi(argv[2]));
-	else
-		printf("nettest: usage: loopback | connect IP PORT BYTES | "
-		       "serve PORT\n");
-	return rc;
+	if (argc < 2)
+		goto usage;
+	while (i < argc) {
+		const char *step = argv[i];
+		int left = argc - i - 1, rc;
+
+		if (strcmp(step, "loopback") == 0) {
+			rc = loopback();
+			i += 1;
+		} else if (strcmp(step, "ping") == 0 && left >= 2) {
+			rc = ping(argv[i + 1], atoi(argv[i + 2]));
+			i += 3;
+		} else if (strcmp(step, "connect") == 0 && left >= 3) {
+			rc = connect_to(argv[i + 1], atoi(argv[i + 2]),
+					atol(argv[i + 3]));
+			i += 4;
+		} else if (strcmp(step, "serve") == 0 && left >= 1) {
+			rc = serve(atoi(argv[i + 1]));
+			i += 2;
+		} else {
+			goto usage;
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+usage:
+	printf("nettest: usage: steps of loopback | ping IP N | "
+	       "connect IP PORT BYTES | serve PORT\n");
+	return 1;
 }

@@ -24,72 +24,138 @@ net_loopback_test() {
 	fi
 }
 
-# net_nic_tests NAME MACHINE SMP NICOPTS [serve]: DHCP from QEMU's user
-# network and guest->host TCP on one device variant; with "serve" also
-# host->guest TCP (20 MB echoed with a checksum, 50 connections at once).
-net_nic_tests() {
-	local name=$1 machine=$2 smp=$3 nicopts=$4
-	local log=$logs/net-$name.log sinkport portfile=$logs/net-$name.port
-	local hostport out
-	local nic=(-netdev "user,id=n0" -device "virtio-net-pci,netdev=n0$nicopts")
+# net_variant NAME MACHINE SMP NICOPTS BOOT ECHO_BYTES CONNS [link]: one boot of
+# the test app on one device variant, booted with -kernel (BOOT=kernel) or
+# from a disk image under SeaBIOS (BOOT=disk). The guest takes a DHCP
+# lease from QEMU's user network, pings the host (10.0.2.2), sends 2 MB to
+# a host sink, then serves TCP echo on port 8000, reached through
+# hostfwd: ECHO_BYTES echoed with a checksum, then CONNS connections open
+# at once; with "link", the link then goes down and up (QMP set_link) and
+# 1 MB is echoed again; then "quit".
+net_variant() {
+	local name=$1 machine=$2 smp=$3 nicopts=$4 boot=$5 bytes=$6 conns=$7
+	local linktest=${8:-} qmp=$logs/net-$1.qmp
+	local log=$logs/net-$name.log portfile=$logs/net-$name.port
+	local sinkport hostport out steps img qemu_pid sink_pid
+	local -a disk
+	rm -f "$log.status"
 
-	# DHCP and guest -> host: the host counts what the guest sends.
 	rm -f "$portfile"
 	python3 "$top/tests/net/hostside.py" sink 0 "$portfile" \
 		>"$logs/net-$name-sink.out" 2>&1 &
-	local sink_pid=$!
+	sink_pid=$!
 	for _ in $(seq 50); do [ -s "$portfile" ] && break; sleep 0.1; done
 	sinkport=$(cat "$portfile" 2>/dev/null)
-	qemu_boot 120 "$log" -M "$machine" -m 256M -smp "$smp" "${nic[@]}" \
-		-kernel "$(net_elf)" \
-		-append "-- connect 10.0.2.2 ${sinkport:-1} 2000000"
+	hostport=$(net_free_port)
+	steps="ping 10.0.2.2 3 connect 10.0.2.2 ${sinkport:-1} 2000000 serve 8000"
+	if [ "$boot" = disk ]; then
+		img=$logs/net-$name.raw
+		if ! "$top/scripts/mkimage" --build-dir "$build" --size 64M \
+			--kernel "$(net_elf)" --out "$img" \
+			--cmdline "-uart=io:0x3f8 -- $steps" \
+			>"$logs/net-$name-mk.log" 2>&1; then
+			t_fail "net[$name]: mkimage" "$(tail -n 1 "$logs/net-$name-mk.log")"
+			kill "$sink_pid" 2>/dev/null
+			return
+		fi
+		disk=(-drive "file=$img,format=raw")
+	else
+		disk=(-kernel "$(net_elf)" -append "-- $steps")
+	fi
+	# In the background: its status comes back through a file.
+	(
+		qemu_boot 300 "$log" -M "$machine" -m 256M -smp "$smp" \
+			-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$hostport-:8000" \
+			-device "virtio-net-pci,netdev=n0,id=nic0$nicopts" \
+			-qmp "unix:$qmp,server=on,wait=off" \
+			${NET_QEMU_EXTRA:-} "${disk[@]}"
+		printf '%s\n%s\n' "$GUEST_STATUS" "$QEMU_WHY" >"$log.status"
+	) &
+	qemu_pid=$!
+	# hostfwd accepts before the guest listens: wait for the server (or
+	# for the guest to stop early).
+	for _ in $(seq 900); do
+		grep -q '^nettest: serving on port' "$log" 2>/dev/null && break
+		kill -0 "$qemu_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$sink_pid" 2>/dev/null
 	wait "$sink_pid" 2>/dev/null
 	if grep -q '^dhcp: net0: 10\.0\.2\.15 netmask 255\.255\.255\.0 gw 10\.0\.2\.2' "$log"; then
 		t_pass "net[$name]: DHCP lease from QEMU's user network"
 	else
-		t_fail "net[$name]: DHCP" "$QEMU_WHY"
-		show_log "$log"
+		t_fail "net[$name]: DHCP" "no lease line"
 	fi
-	if [ "$GUEST_STATUS" = 0 ] &&
-		grep -q '^nettest: sent 2000000 bytes, host counted 2000000' "$log"; then
+	if grep -q '^nettest: ping 10\.0\.2\.2: 3 of 3 answered' "$log"; then
+		t_pass "net[$name]: guest -> host ICMP echo"
+	else
+		t_fail "net[$name]: guest -> host ICMP echo" "$(grep -m1 'nettest: ping' "$log")"
+	fi
+	if grep -q '^nettest: sent 2000000 bytes, host counted 2000000' "$log"; then
 		t_pass "net[$name]: guest -> host TCP, 2 MB counted by the host"
 	else
-		t_fail "net[$name]: guest -> host TCP" "$QEMU_WHY"
-		show_log "$log"
+		t_fail "net[$name]: guest -> host TCP" "$(grep -m1 'nettest: ' "$log")"
 	fi
-
-	[ "${5:-}" = serve ] || return 0
-	# Host -> guest through hostfwd: a guest echo server.
-	hostport=$(net_free_port)
-	log=$logs/net-$name-serve.log
-	nic=(-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$hostport-:8000"
-		-device "virtio-net-pci,netdev=n0$nicopts")
-	qemu_boot 300 "$log" -M "$machine" -m 256M -smp "$smp" "${nic[@]}" \
-		-kernel "$(net_elf)" -append "-- serve 8000" &
-	local qemu_pid=$!
-	# hostfwd accepts before the guest listens: wait for the server.
-	for _ in $(seq 600); do
-		grep -q '^nettest: serving on port' "$log" 2>/dev/null && break
-		sleep 0.1
-	done
-	out=$(timeout 240 python3 "$top/tests/net/hostside.py" echo "$hostport" \
-		"${NET_ECHO_BYTES:-20000000}" 2>&1)
-	if echo "$out" | grep -q 'sha256 match'; then
-		t_pass "net[$name]: host -> guest TCP echo, $(echo "$out" | sed 's/hostside: echo //')"
-	else
-		t_fail "net[$name]: host -> guest TCP echo" "$out"
+	if grep -q '^nettest: serving on port' "$log"; then
+		out=$(timeout 240 python3 "$top/tests/net/hostside.py" echo \
+			"$hostport" "$bytes" 2>&1)
+		if echo "$out" | grep -q 'sha256 match'; then
+			t_pass "net[$name]: host -> guest TCP echo, $(echo "$out" | sed 's/hostside: echo //')"
+		else
+			t_fail "net[$name]: host -> guest TCP echo" "$out"
+		fi
+		out=$(timeout 120 python3 "$top/tests/net/hostside.py" many \
+			"$hostport" "$conns" 2>&1)
+		if echo "$out" | grep -q "$conns of $conns"; then
+			t_pass "net[$name]: $(echo "$out" | sed 's/hostside: //')"
+		else
+			t_fail "net[$name]: $conns concurrent connections" "$out"
+		fi
+		[ -n "$linktest" ] && net_link_test "$name" "$log" "$qmp" "$hostport"
+		timeout 30 python3 "$top/tests/net/hostside.py" quit "$hostport" \
+			>/dev/null 2>&1
 	fi
-	out=$(timeout 120 python3 "$top/tests/net/hostside.py" many "$hostport" 50 2>&1)
-	if echo "$out" | grep -q '50 of 50'; then
-		t_pass "net[$name]: 50 concurrent connections echoed"
-	else
-		t_fail "net[$name]: 50 concurrent connections" "$out"
-	fi
-	timeout 30 python3 "$top/tests/net/hostside.py" quit "$hostport" >/dev/null 2>&1
 	wait "$qemu_pid"
-	if ! grep -q '^nettest: quit received' "$log"; then
+	GUEST_STATUS=$(sed -n 1p "$log.status" 2>/dev/null)
+	QEMU_WHY=$(sed -n 2p "$log.status" 2>/dev/null)
+	if [ "$GUEST_STATUS" = 0 ] && grep -q '^nettest: quit received' "$log"; then
+		t_pass "net[$name]: the echo server stops on request, status 0"
+	else
 		t_fail "net[$name]: the echo server stops on request" "$QEMU_WHY"
 		show_log "$log"
+	fi
+}
+
+# net_wait_line LOG REGEX SECS: wait for a line in a running guest's log.
+net_wait_line() {
+	for _ in $(seq $(($3 * 10))); do
+		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The link goes down: the driver sees it (config interrupt) and lwIP's
+# interface follows; it comes back: traffic flows again on the open
+# server.
+net_link_test() {
+	local name=$1 log=$2 qmp=$3 port=$4 out hs=$top/tests/net/hostside.py
+
+	if ! timeout 20 python3 "$hs" link "$qmp" nic0 down ||
+		! net_wait_line "$log" '^net: net0: link down' 10; then
+		t_fail "net[$name]: link down seen by the guest" "$(grep -m1 'link down' "$log")"
+		return
+	fi
+	if ! timeout 20 python3 "$hs" link "$qmp" nic0 up ||
+		! net_wait_line "$log" '^net: net0: link up' 10; then
+		t_fail "net[$name]: link up seen by the guest"
+		return
+	fi
+	out=$(timeout 60 python3 "$hs" echo "$port" 1000000 2>&1)
+	if echo "$out" | grep -q 'sha256 match'; then
+		t_pass "net[$name]: link down and up: both logged, then 1 MB echoed"
+	else
+		t_fail "net[$name]: traffic after the link came back" "$out"
 	fi
 }
 
@@ -100,7 +166,14 @@ run_net_tests() {
 		return
 	fi
 	net_loopback_test
-	# GCE's kind of device (legacy only) and OpenStack q35's (modern only).
-	net_nic_tests legacy-pc-1cpu pc 1 ",disable-modern=on"
-	net_nic_tests modern-q35-4cpu q35 4 ",disable-legacy=on" serve
+	# GCE's kind of device (legacy only) and OpenStack q35's (modern
+	# only), on 1 and 4 vCPUs, booted by -kernel and from disk (SeaBIOS).
+	net_variant legacy-pc-1cpu pc 1 ",disable-modern=on" kernel \
+		"${NET_ECHO_BYTES:-100000000}" 200
+	net_variant modern-q35-4cpu q35 4 ",disable-legacy=on" kernel \
+		"${NET_ECHO_BYTES:-100000000}" 200 link
+	net_variant legacy-pc-4cpu-disk pc 4 ",disable-modern=on" disk \
+		20000000 200
+	net_variant modern-q35-1cpu-disk q35 1 ",disable-legacy=on" disk \
+		20000000 200
 }
