@@ -1,36 +1,44 @@
 #!/usr/bin/env python3
-"""The host's side of the network tests (tests/net/run.sh), on loopback
-only: every mode is bounded in bytes and in time.
+"""The host's side of the network tests: on loopback for tests/net/run.sh,
+in a network namespace of its own for tests/net/gce.sh (--host). Every
+mode is bounded in bytes and in time.
 
-  sink PORT PORTFILE      accept one connection on 127.0.0.1, count the
-                          bytes until EOF, answer the count
+  [--host ADDR] MODE ...  the address to listen on or connect to
+                          (default 127.0.0.1)
+  sink PORT PORTFILE      accept one connection, count the bytes until
+                          EOF, answer the count (on SIGTERM, print it)
   echo PORT BYTES         send BYTES pseudo-random bytes to a guest echo
                           server and check that the same bytes come back
   many PORT N             N connections at once, each one message echoed
   quit PORT               tell the guest's server to stop
+  frames IFACE SECONDS    watch the Ethernet frames on IFACE (a tap: out
+                          is to the guest, in from it) until SIGTERM or
+                          SECONDS, then print the largest of each way
 """
 import hashlib
 import selectors
+import signal
 import socket
 import sys
 import time
 
 DEADLINE = 300
+HOST = "127.0.0.1"
 
 
 def connect(port, tries=100):
     for _ in range(tries):
         try:
-            return socket.create_connection(("127.0.0.1", port), timeout=30)
+            return socket.create_connection((HOST, port), timeout=30)
         except OSError:
             time.sleep(0.2)
-    raise SystemExit(f"hostside: cannot connect to 127.0.0.1:{port}")
+    raise SystemExit(f"hostside: cannot connect to {HOST}:{port}")
 
 
 def sink(port, portfile):
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", port))
+    ls.bind((HOST, port))
     ls.listen(1)
     ls.settimeout(DEADLINE)
     with open(portfile, "w") as f:
@@ -38,6 +46,12 @@ def sink(port, portfile):
     c, _ = ls.accept()
     c.settimeout(60)
     total = 0
+
+    def stopped(*_):
+        print(f"hostside: sink stopped at {total} bytes", flush=True)
+        sys.exit(1)
+
+    signal.signal(signal.SIGTERM, stopped)
     while True:
         b = c.recv(1 << 16)
         if not b:
@@ -111,9 +125,45 @@ def quit_(port):
     s.close()
 
 
+def frames(iface, seconds):
+    eth_p_all, packet_outgoing = 0x0003, 4
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
+                      socket.htons(eth_p_all))
+    s.bind((iface, 0))
+    s.settimeout(0.5)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    big = {"in": 0, "out": 0}
+    count = {"in": 0, "out": 0}
+    end = time.monotonic() + seconds
+    print(f"hostside: watching {iface}", flush=True)
+    while not stop and time.monotonic() < end:
+        try:
+            b, addr = s.recvfrom(1 << 16)
+        except socket.timeout:
+            continue
+        except InterruptedError:
+            continue
+        way = "out" if addr[2] == packet_outgoing else "in"
+        count[way] += 1
+        big[way] = max(big[way], len(b))
+    print(f"hostside: frames on {iface}: largest in {big['in']} "
+          f"out {big['out']} bytes ({count['in']} in, {count['out']} out)")
+
+
 def main():
+    global HOST
+    args = sys.argv[1:]
+    if len(args) >= 2 and args[0] == "--host":
+        HOST = args[1]
+        args = args[2:]
+    sys.argv[1:] = args
+    if not args:
+        raise SystemExit(__doc__)
     mode = sys.argv[1]
-    if mode == "sink":
+    if mode == "frames":
+        frames(sys.argv[2], float(sys.argv[3]))
+    elif mode == "sink":
         sink(int(sys.argv[2]), sys.argv[3])
     elif mode == "echo":
         echo(int(sys.argv[2]), int(sys.argv[3]))

@@ -2,9 +2,11 @@
  * The network test app: one program, modes chosen by argv, each printing
  * one result line that tests/net/run.sh checks.
  *   loopback            1 MiB through a TCP connection to itself, UDP too
- *   connect IP PORT N   send N bytes to a host TCP sink and read back its
+ *   connect IP PORT N [S]
+ *                       send N bytes to a host TCP sink and read back its
  *                       count (the host side answers a byte count); the
- *                       connection is retried for 30 s while DHCP runs
+ *                       connection is retried for S seconds (default 30)
+ *                       while DHCP runs
  *   serve PORT          a TCP echo server, one thread per connection,
  *                       until a client sends "quit\n" as a whole message
  */
@@ -167,7 +169,7 @@ static int loopback(void)
 	return memcmp(in, out, LOOP_BYTES) != 0;
 }
 
-static int connect_to(const char *ip, int port, long bytes)
+static int connect_to(const char *ip, int port, long bytes, int tries_s)
 {
 	struct sockaddr_in a = { 0 };
 	static char buf[65536];
@@ -182,11 +184,16 @@ static int connect_to(const char *ip, int port, long bytes)
 		printf("nettest: %s: not an address\n", ip);
 		return 1;
 	}
-	for (time_t end = time(NULL) + 30;;) {
+	for (time_t end = time(NULL) + tries_s;;) {
+		int err;
+
 		if (connect(c, (struct sockaddr *)&a, sizeof(a)) == 0)
 			break;
-		if (time(NULL) > end)
+		err = errno; /* time() may change it */
+		if (time(NULL) > end) {
+			errno = err;
 			return fail("connect");
+		}
 		close(c);
 		usleep(200 * 1000);
 		c = socket(AF_INET, SOCK_STREAM, 0);
@@ -220,11 +227,12 @@ int main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "loopback") == 0)
 		rc = loopback();
 	else if (argc >= 5 && strcmp(argv[1], "connect") == 0)
-		rc = connect_to(argv[2], atoi(argv[3]), atol(argv[4]));
+		rc = connect_to(argv[2], atoi(argv[3]), atol(argv[4]),
+				argc >= 6 ? atoi(argv[5]) : 30);
 	else if (argc >= 3 && strcmp(argv[1], "serve") == 0)
 		rc = serve(atoi(argv[2]));
 	else
-		printf("nettest: usage: loopback | connect IP PORT BYTES | "
-		       "serve PORT\n");
+		printf("nettest: usage: loopback | connect IP PORT BYTES "
+		       "[SECONDS] | serve PORT\n");
 	return rc;
 }
