@@ -25,6 +25,10 @@
 # with --host. The negative runs boot the same guest with dhcp.routes=off
 # and dhcp.mtu=off and pass only if it then fails the way a client without
 # option 121 or 26 fails on GCE.
+#
+# A failing boot leaves its frame headers in $logs/gce-NAME.pcap (for
+# tshark). GCE_QMP=PATH gives every boot a QMP socket at PATH, to look
+# into a stalled guest (info registers, info virtio-queue-status).
 
 GCE_GUEST=10.128.0.2
 GCE_GW=10.128.0.1
@@ -132,9 +136,10 @@ gce_setup() {
 	done
 	# GCE's lease. Option 121 as raw bytes (RFC 3442): 10.128.0.1/32
 	# on-link, then 0.0.0.0/0 via 10.128.0.1. A bare option 3 tells
-	# dnsmasq not to send its default router.
+	# dnsmasq not to send its default router; --no-ping skips the 3 s
+	# check that nobody holds the address before the first offer.
 	ip netns exec "$(gce_ns rt)" /usr/sbin/dnsmasq --keep-in-foreground --conf-file=/dev/null \
-		--port=0 --interface=rt-l2 --bind-interfaces \
+		--port=0 --interface=rt-l2 --bind-interfaces --no-ping \
 		--user=root --group=root \
 		--dhcp-range=$GCE_GUEST,$GCE_GUEST,1h \
 		--dhcp-option=1,255.255.255.255 \
@@ -181,6 +186,7 @@ gce_path_test() {
 # (gce_nic NICOPTS gives its arguments).
 gce_nic() {
 	echo "-pidfile $GCE_DIR/qemu.pid"
+	[ -z "${GCE_QMP:-}" ] || echo "-qmp unix:$GCE_QMP,server=on,wait=off"
 	echo "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vnet_hdr=off"
 	echo "-device virtio-net-pci,netdev=n0$1"
 }
@@ -194,13 +200,15 @@ EOF
 }
 
 # gce_frames_start NAME / gce_frames_stop: watch tap0's frames during one
-# boot; gce_frames_stop sets GCE_FRAMES (the result line), GCE_BIG_IN and
-# GCE_BIG_OUT (the largest frame from and to the guest).
+# boot, their headers into $logs/gce-NAME.pcap (removed by gce_pcap_drop
+# when the boot's checks pass); gce_frames_stop sets GCE_FRAMES (the
+# result line), GCE_BIG_IN and GCE_BIG_OUT (the largest frame from and to
+# the guest).
 gce_frames_start() {
 	GCE_FRAMES_OUT=$logs/gce-$1-frames.out
+	GCE_PCAP=$logs/gce-$1.pcap
 	ip netns exec "$(gce_ns l2)" "$GCE_PY" "$top/tests/net/hostside.py" \
-		frames tap0 400 \
-		>"$GCE_FRAMES_OUT" 2>&1 &
+		frames tap0 400 "$GCE_PCAP" >"$GCE_FRAMES_OUT" 2>&1 &
 	GCE_FRAMES_PID=$!
 	gce_bg "$GCE_FRAMES_PID"
 	for _ in $(seq 50); do
@@ -214,6 +222,16 @@ gce_frames_stop() {
 	GCE_FRAMES=$(grep 'frames on' "$GCE_FRAMES_OUT")
 	GCE_BIG_IN=$(echo "$GCE_FRAMES" | sed -n 's/.*largest in \([0-9]*\) out.*/\1/p')
 	GCE_BIG_OUT=$(echo "$GCE_FRAMES" | sed -n 's/.* out \([0-9]*\) bytes.*/\1/p')
+}
+
+# gce_pcap_drop FAILS: remove the boot's capture if no check failed since
+# T_FAILED was FAILS; otherwise name it.
+gce_pcap_drop() {
+	if [ "$T_FAILED" = "$1" ]; then
+		rm -f "$GCE_PCAP"
+	else
+		echo "  (frames on tap0: $GCE_PCAP)"
+	fi
 }
 
 gce_frames_check() {
@@ -273,8 +291,9 @@ gce_routes_check() {
 # The whole scenario on one kind of NIC: lease, routes, guest -> peer,
 # peer -> guest, and the frame sizes of both runs.
 gce_positive() {
-	local name=$1 machine=$2 smp=$3 nicopts=$4 start out qemu_pid
+	local name=$1 machine=$2 smp=$3 nicopts=$4 start out qemu_pid fails
 	start=$SECONDS
+	fails=$T_FAILED
 	gce_connect "$name" "" "$GCE_BYTES" 150 "$machine" "$smp" "$nicopts"
 	gce_lease_check "$name" 1460 "$GCE_GW" && gce_routes_check "$name"
 	if [ "$GUEST_STATUS" = 0 ] &&
@@ -285,10 +304,11 @@ gce_positive() {
 		show_log "$log"
 	fi
 	gce_frames_check "$name"
+	gce_pcap_drop "$fails"
 
 	# Peer -> guest: the guest echoes, the peer checks a SHA-256.
 	log=$logs/gce-$name-serve.log
-	start=$SECONDS
+	fails=$T_FAILED
 	gce_frames_start "$name-serve"
 	# shellcheck disable=SC2046
 	qemu_boot 150 "$log" -M "$machine" -m 256M -smp "$smp" \
@@ -301,7 +321,7 @@ gce_positive() {
 			grep -q '^nettest: serving on port' "$log" && break
 		sleep 0.1
 	done
-	out=$(gce_in pe timeout 120 "$GCE_PY" "$top/tests/net/hostside.py" \
+	out=$(gce_in pe timeout 90 "$GCE_PY" "$top/tests/net/hostside.py" \
 		--host "$GCE_GUEST" echo 8000 "$GCE_BYTES" 2>&1)
 	if echo "$out" | grep -q 'sha256 match'; then
 		t_pass "gce-net[$name]: peer -> guest TCP echo, ${out#hostside: echo }"
@@ -315,11 +335,12 @@ gce_positive() {
 	GCE_PIDS=${GCE_PIDS/ $qemu_pid / }
 	gce_frames_stop
 	gce_frames_check "$name-serve"
+	gce_pcap_drop "$fails"
 }
 
 # Without option 121 the /32 lease has no gateway: connect must fail.
 gce_no_routes() {
-	local name=no-routes
+	local name=no-routes fails=$T_FAILED
 	GCE_TRIES=10 gce_connect "$name" "dhcp.routes=off" 1000000 60 pc 1 \
 		",disable-modern=on"
 	if grep -q '^dhcp: net0: dhcp.routes=off: option 121 (2 routes) ignored' "$log" &&
@@ -330,12 +351,13 @@ gce_no_routes() {
 		t_fail "gce-net[negative]: dhcp.routes=off must make the connect fail" "$QEMU_WHY"
 		show_log "$log"
 	fi
+	gce_pcap_drop "$fails"
 }
 
 # Without option 26 the guest sends 1500-byte packets that the path drops:
 # the bulk transfer must not complete in the time a good one takes.
 gce_no_mtu() {
-	local name=no-mtu limit=30 sunk
+	local name=no-mtu limit=30 sunk fails=$T_FAILED
 	gce_connect "$name" "dhcp.mtu=off" "$GCE_BYTES" "$limit" pc 1 \
 		",disable-modern=on"
 	sunk=$(sed -n 's/^hostside: sink \(stopped at\|counted\) \([0-9]*\).*/\2/p' "$GCE_SINK")
@@ -349,6 +371,7 @@ gce_no_mtu() {
 		t_fail "gce-net[negative]: dhcp.mtu=off must stall the transfer" "$QEMU_WHY; ${GCE_FRAMES:-}; $(cat "$GCE_SINK")"
 		show_log "$log"
 	fi
+	gce_pcap_drop "$fails"
 }
 
 run_gce_net_tests() {

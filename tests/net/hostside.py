@@ -11,18 +11,23 @@ mode is bounded in bytes and in time.
                           server and check that the same bytes come back
   many PORT N             N connections at once, each one message echoed
   quit PORT               tell the guest's server to stop
-  frames IFACE SECONDS    watch the Ethernet frames on IFACE (a tap: out
+  frames IFACE SECONDS [PCAP]
+                          watch the Ethernet frames on IFACE (a tap: out
                           is to the guest, in from it) until SIGTERM or
-                          SECONDS, then print the largest of each way
+                          SECONDS, then print the largest of each way;
+                          with PCAP, also write their first 128 bytes
+                          there (a pcap file, for tshark)
 """
 import hashlib
 import selectors
 import signal
 import socket
+import struct
 import sys
 import time
 
 DEADLINE = 300
+STALL = 30  # seconds with nothing sent or received
 HOST = "127.0.0.1"
 
 
@@ -71,11 +76,15 @@ def echo(port, nbytes):
     sent_hash, got_hash = hashlib.sha256(), hashlib.sha256()
     sent = got = 0
     chunk = b""
-    start = time.monotonic()
+    start = last = time.monotonic()
     while got < nbytes:
-        if time.monotonic() - start > DEADLINE:
-            raise SystemExit(f"hostside: echo stalled at {got} of {nbytes} bytes")
+        now = time.monotonic()
+        if now - start > DEADLINE or now - last > STALL:
+            raise SystemExit(f"hostside: echo stalled at {got} of {nbytes} "
+                             f"bytes back ({sent} sent), nothing for "
+                             f"{now - last:.0f} s")
         for key, ev in sel.select(timeout=5):
+            last = time.monotonic()
             if ev & selectors.EVENT_WRITE and sent < nbytes:
                 if not chunk:
                     seed = hashlib.sha256(seed).digest()
@@ -125,8 +134,8 @@ def quit_(port):
     s.close()
 
 
-def frames(iface, seconds):
-    eth_p_all, packet_outgoing = 0x0003, 4
+def frames(iface, seconds, pcap=None):
+    eth_p_all, packet_outgoing, snap = 0x0003, 4, 128
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
                       socket.htons(eth_p_all))
     s.bind((iface, 0))
@@ -136,6 +145,9 @@ def frames(iface, seconds):
     big = {"in": 0, "out": 0}
     count = {"in": 0, "out": 0}
     end = time.monotonic() + seconds
+    out = open(pcap, "wb") if pcap else None
+    if out:
+        out.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, snap, 1))
     print(f"hostside: watching {iface}", flush=True)
     while not stop and time.monotonic() < end:
         try:
@@ -147,6 +159,13 @@ def frames(iface, seconds):
         way = "out" if addr[2] == packet_outgoing else "in"
         count[way] += 1
         big[way] = max(big[way], len(b))
+        if out:
+            t = time.time()
+            out.write(struct.pack("<IIII", int(t), int(t % 1 * 1e6),
+                                  min(len(b), snap), len(b)))
+            out.write(b[:snap])
+    if out:
+        out.close()
     print(f"hostside: frames on {iface}: largest in {big['in']} "
           f"out {big['out']} bytes ({count['in']} in, {count['out']} out)")
 
@@ -162,7 +181,8 @@ def main():
         raise SystemExit(__doc__)
     mode = sys.argv[1]
     if mode == "frames":
-        frames(sys.argv[2], float(sys.argv[3]))
+        frames(sys.argv[2], float(sys.argv[3]),
+               sys.argv[4] if len(sys.argv) > 4 else None)
     elif mode == "sink":
         sink(int(sys.argv[2]), sys.argv[3])
     elif mode == "echo":
