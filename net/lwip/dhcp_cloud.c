@@ -5,6 +5,10 @@
  * reaches its gateway through a host route). lwIP's client knows neither.
  * As RFC 3442 requires, when option 121 is present the router option (3)
  * is ignored: the default gateway is the 0.0.0.0/0 route's.
+ *
+ * For troubleshooting, the kernel options dhcp.routes=off and dhcp.mtu=off
+ * make the client ignore option 121 or 26, as a client that knows neither
+ * would; both are still requested, and the bind says what was ignored.
  */
 #include <string.h>
 
@@ -14,7 +18,10 @@
 #include "lwip/prot/dhcp.h"
 #include "skiff_lwip_hooks.h"
 #include "skiff_net.h"
+#include <kernel/cmdline.h>
 #include <kernel/console.h>
+#include <kernel/kernel.h>
+#include <net/netdev.h>
 
 #define OPT_PAD 0
 #define OPT_END 255
@@ -126,7 +133,7 @@ void skiff_dhcp_parse_option(struct netif *netif, struct dhcp *dhcp, u8_t state,
 		if (len != 2 || mtu < MTU_MIN) {
 			kprintf("dhcp: %s: option 26 (MTU) malformed or below "
 				"%d; ignored\n",
-				netif->name, MTU_MIN);
+				sn->nd->name, MTU_MIN);
 			return;
 		}
 		sn->dhcp_mtu = mtu;
@@ -135,8 +142,9 @@ void skiff_dhcp_parse_option(struct netif *netif, struct dhcp *dhcp, u8_t state,
 	if (parse_routes(sn, buf, len))
 		sn->have_routes = true;
 	else
-		kprintf("dhcp: option 121 (classless routes) malformed; "
-			"ignored\n");
+		kprintf("dhcp: %s: option 121 (classless routes) malformed; "
+			"ignored\n",
+			sn->nd->name);
 }
 
 static u32_t prefix_mask(u8_t prefix)
@@ -144,10 +152,30 @@ static u32_t prefix_mask(u8_t prefix)
 	return prefix ? lwip_htonl(0xffffffffu << (32 - prefix)) : 0;
 }
 
+/* Is the knob dhcp.NAME set to off? Anything but on or off is named in
+ * the log and taken as on, the default. */
+static bool knob_off(const char *name)
+{
+	const char *v = cmdline_option(kernel_cmdline(), name);
+
+	if (!v || strcmp(v, "on") == 0 || strcmp(v, "1") == 0)
+		return false;
+	if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
+		return true;
+	kprintf("dhcp: %s=%s: not on or off; on\n", name, v);
+	return false;
+}
+
 /* At bind, from lwIP's status callback (tcpip thread). */
 void skiff_dhcp_apply(struct skiff_netif *sn)
 {
-	if (sn->dhcp_mtu) {
+	const char *dev = sn->nd->name;
+	ip4_addr_t gw;
+
+	if (sn->dhcp_mtu && knob_off("dhcp.mtu")) {
+		kprintf("dhcp: %s: dhcp.mtu=off: option 26 (mtu %u) ignored\n",
+			dev, sn->dhcp_mtu);
+	} else if (sn->dhcp_mtu) {
 		u16_t limit = sn->nif.mtu;
 
 		/* Never above what the device takes. */
@@ -156,17 +184,20 @@ void skiff_dhcp_apply(struct skiff_netif *sn)
 	sn->nactive = 0;
 	if (!sn->have_routes)
 		return;
+	if (knob_off("dhcp.routes")) {
+		/* The router option (3), if any, stays lwIP's gateway. */
+		kprintf("dhcp: %s: dhcp.routes=off: option 121 (%u routes) "
+			"ignored\n",
+			dev, sn->nroutes);
+		return;
+	}
 	memcpy(sn->active, sn->routes, sizeof(sn->routes));
 	sn->nactive = sn->nroutes;
-	{
-		ip4_addr_t gw;
-
-		ip4_addr_set_zero(&gw);
-		for (unsigned i = 0; i < sn->nactive; i++)
-			if (sn->active[i].prefix == 0)
-				gw = sn->active[i].gw;
-		netif_set_gw(&sn->nif, &gw);
-	}
+	ip4_addr_set_zero(&gw);
+	for (unsigned i = 0; i < sn->nactive; i++)
+		if (sn->active[i].prefix == 0)
+			gw = sn->active[i].gw;
+	netif_set_gw(&sn->nif, &gw);
 }
 
 /* lwIP's ETHARP_GET_GW hook: for a destination off the interface's
@@ -200,7 +231,7 @@ void skiff_routes_log(struct skiff_netif *sn)
 {
 	if (!sn->nactive)
 		return;
-	kprintf("dhcp: %c%c: routes", sn->nif.name[0], sn->nif.name[1]);
+	kprintf("dhcp: %s: routes", sn->nd->name);
 	for (unsigned i = 0; i < sn->nactive; i++) {
 		char d[16], g[16];
 

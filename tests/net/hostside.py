@@ -1,37 +1,50 @@
 #!/usr/bin/env python3
-"""The host's side of the network tests (tests/net/run.sh), on loopback
-only: every mode is bounded in bytes and in time.
+"""The host's side of the network tests: on loopback for tests/net/run.sh,
+in a network namespace of its own for tests/net/gce.sh (--host). Every
+mode is bounded in bytes and in time.
 
-  sink PORT PORTFILE      accept one connection on 127.0.0.1, count the
-                          bytes until EOF, answer the count
+  [--host ADDR] MODE ...  the address to listen on or connect to
+                          (default 127.0.0.1)
+  sink PORT PORTFILE      accept one connection, count the bytes until
+                          EOF, answer the count (on SIGTERM, print it)
   echo PORT BYTES         send BYTES pseudo-random bytes to a guest echo
                           server and check that the same bytes come back
   many PORT N             N connections open at once, each echoing
   quit PORT               tell the guest's server to stop
   link QMPSOCK DEV up|down  set a NIC's link through QEMU's QMP socket
+  frames IFACE SECONDS [PCAP]
+                          watch the Ethernet frames on IFACE (a tap: out
+                          is to the guest, in from it) until SIGTERM or
+                          SECONDS, then print the largest of each way;
+                          with PCAP, also write their first 128 bytes
+                          there (a pcap file, for tshark)
 """
 import hashlib
 import selectors
+import signal
 import socket
+import struct
 import sys
 import time
 
 DEADLINE = 300
+STALL = 30  # seconds with nothing sent or received
+HOST = "127.0.0.1"
 
 
 def connect(port, tries=100):
     for _ in range(tries):
         try:
-            return socket.create_connection(("127.0.0.1", port), timeout=30)
+            return socket.create_connection((HOST, port), timeout=30)
         except OSError:
             time.sleep(0.2)
-    raise SystemExit(f"hostside: cannot connect to 127.0.0.1:{port}")
+    raise SystemExit(f"hostside: cannot connect to {HOST}:{port}")
 
 
 def sink(port, portfile):
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", port))
+    ls.bind((HOST, port))
     ls.listen(1)
     ls.settimeout(DEADLINE)
     with open(portfile, "w") as f:
@@ -39,6 +52,12 @@ def sink(port, portfile):
     c, _ = ls.accept()
     c.settimeout(60)
     total = 0
+
+    def stopped(*_):
+        print(f"hostside: sink stopped at {total} bytes", flush=True)
+        sys.exit(1)
+
+    signal.signal(signal.SIGTERM, stopped)
     while True:
         b = c.recv(1 << 16)
         if not b:
@@ -58,11 +77,15 @@ def echo(port, nbytes):
     sent_hash, got_hash = hashlib.sha256(), hashlib.sha256()
     sent = got = 0
     chunk = b""
-    start = time.monotonic()
+    start = last = time.monotonic()
     while got < nbytes:
-        if time.monotonic() - start > DEADLINE:
-            raise SystemExit(f"hostside: echo stalled at {got} of {nbytes} bytes")
+        now = time.monotonic()
+        if now - start > DEADLINE or now - last > STALL:
+            raise SystemExit(f"hostside: echo stalled at {got} of {nbytes} "
+                             f"bytes back ({sent} sent), nothing for "
+                             f"{now - last:.0f} s")
         for key, ev in sel.select(timeout=5):
+            last = time.monotonic()
             if ev & selectors.EVENT_WRITE and sent < nbytes:
                 if not chunk:
                     seed = hashlib.sha256(seed).digest()
@@ -153,11 +176,56 @@ def link(path, dev, state):
     call("qmp_capabilities")
     call("set_link", name=dev, up=(state == "up"))
     s.close()
+def frames(iface, seconds, pcap=None):
+    eth_p_all, packet_outgoing, snap = 0x0003, 4, 128
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
+                      socket.htons(eth_p_all))
+    s.bind((iface, 0))
+    s.settimeout(0.5)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    big = {"in": 0, "out": 0}
+    count = {"in": 0, "out": 0}
+    end = time.monotonic() + seconds
+    out = open(pcap, "wb") if pcap else None
+    if out:
+        out.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, snap, 1))
+    print(f"hostside: watching {iface}", flush=True)
+    while not stop and time.monotonic() < end:
+        try:
+            b, addr = s.recvfrom(1 << 16)
+        except socket.timeout:
+            continue
+        except InterruptedError:
+            continue
+        way = "out" if addr[2] == packet_outgoing else "in"
+        count[way] += 1
+        big[way] = max(big[way], len(b))
+        if out:
+            t = time.time()
+            out.write(struct.pack("<IIII", int(t), int(t % 1 * 1e6),
+                                  min(len(b), snap), len(b)))
+            out.write(b[:snap])
+    if out:
+        out.close()
+    print(f"hostside: frames on {iface}: largest in {big['in']} "
+          f"out {big['out']} bytes ({count['in']} in, {count['out']} out)")
 
 
 def main():
+    global HOST
+    args = sys.argv[1:]
+    if len(args) >= 2 and args[0] == "--host":
+        HOST = args[1]
+        args = args[2:]
+    sys.argv[1:] = args
+    if not args:
+        raise SystemExit(__doc__)
     mode = sys.argv[1]
-    if mode == "sink":
+    if mode == "frames":
+        frames(sys.argv[2], float(sys.argv[3]),
+               sys.argv[4] if len(sys.argv) > 4 else None)
+    elif mode == "sink":
         sink(int(sys.argv[2]), sys.argv[3])
     elif mode == "echo":
         echo(int(sys.argv[2]), int(sys.argv[3]))

@@ -3,9 +3,11 @@
  * fails; each prints one result line that tests/net/run.sh checks.
  *   loopback            1 MiB through a TCP connection to itself, UDP too
  *   ping IP N           N ICMP echo requests (raw socket), all answered
- *   connect IP PORT N   send N bytes to a host TCP sink and read back its
+ *   connect IP PORT N [S]
+ *                       send N bytes to a host TCP sink and read back its
  *                       count (the host side answers a byte count); the
- *                       connection is retried for 30 s while DHCP runs
+ *                       connection is retried for S seconds (default 30)
+ *                       while DHCP runs
  *   serve PORT          a TCP echo server, one thread per connection,
  *                       until a client sends "quit\n" as a whole message
  * The exit status is 0 when every step passed.
@@ -171,7 +173,7 @@ static int loopback(void)
 	return memcmp(in, out, LOOP_BYTES) != 0;
 }
 
-static int connect_to(const char *ip, int port, long bytes)
+static int connect_to(const char *ip, int port, long bytes, int tries_s)
 {
 	struct sockaddr_in a = { 0 };
 	static char buf[65536];
@@ -186,11 +188,16 @@ static int connect_to(const char *ip, int port, long bytes)
 		printf("nettest: %s: not an address\n", ip);
 		return 1;
 	}
-	for (time_t end = time(NULL) + 30;;) {
+	for (time_t end = time(NULL) + tries_s;;) {
+		int err;
+
 		if (connect(c, (struct sockaddr *)&a, sizeof(a)) == 0)
 			break;
-		if (time(NULL) > end)
+		err = errno; /* time() may change it */
+		if (time(NULL) > end) {
+			errno = err;
 			return fail("connect");
+		}
 		close(c);
 		usleep(200 * 1000);
 		c = socket(AF_INET, SOCK_STREAM, 0);
@@ -332,9 +339,14 @@ int main(int argc, char **argv)
 			rc = ping(argv[i + 1], atoi(argv[i + 2]));
 			i += 3;
 		} else if (strcmp(step, "connect") == 0 && left >= 3) {
+			/* An optional fourth number: the seconds to retry. */
+			bool secs = left >= 4 && argv[i + 4][0] >= '0' &&
+				    argv[i + 4][0] <= '9';
+
 			rc = connect_to(argv[i + 1], atoi(argv[i + 2]),
-					atol(argv[i + 3]));
-			i += 4;
+					atol(argv[i + 3]),
+					secs ? atoi(argv[i + 4]) : 30);
+			i += secs ? 5 : 4;
 		} else if (strcmp(step, "serve") == 0 && left >= 1) {
 			rc = serve(atoi(argv[i + 1]));
 			i += 2;
@@ -347,6 +359,6 @@ int main(int argc, char **argv)
 	return 0;
 usage:
 	printf("nettest: usage: steps of loopback | ping IP N | "
-	       "connect IP PORT BYTES | serve PORT\n");
+	       "connect IP PORT BYTES [SECONDS] | serve PORT\n");
 	return 1;
 }
