@@ -5,7 +5,7 @@
 # connection rate and the time from QEMU's start to the server's "ready".
 #
 #   bench/net.sh [--runs N] [--seconds N] [--mbytes N] [--workers N]
-#                [--smp "1 4"] [--accel tcg|kvm] [--build DIR]
+#                [--smp "1 4"] [--host-ports] [--accel tcg|kvm] [--build DIR]
 #
 # Needs root (a network namespace and a tap device). Everything runs in
 # a namespace of its own, created here and deleted on exit: a persistent
@@ -20,8 +20,12 @@
 # the time from connect to the count's arrival); once with "netbench rr"
 # for --runs periods of --seconds s of --workers parallel host clients
 # doing connect, a request line, the 64-byte reply, close (connections
-# per second). Both report medians. The host side is bench/netclient.c,
-# built here. QEMU: q35, 256 MiB, virtio-net-pci (defaults), the same
+# per second). Both report medians, and the single runs below the table.
+# The host side is bench/netclient.c, built here. Each connection-rate run
+# connects from an address of its own (10.0.9.11, .12 ...) and uses each
+# local port once, because the guest closes first and keeps TIME_WAIT;
+# with --host-ports the host's kernel picks the ports instead (and may
+# reuse one the guest still holds in TIME_WAIT: see netclient.c). QEMU: q35, 256 MiB, virtio-net-pci (defaults), the same
 # MAC, -accel from --accel; the host's CPUs are not pinned, so the client,
 # QEMU's I/O thread and its vCPU threads share them.
 set -uo pipefail
@@ -37,6 +41,7 @@ seconds=5
 mbytes=100
 workers=8
 smps="1 4"
+host_ports=0
 build=""
 args=()
 while [ $# -gt 0 ]; do
@@ -52,6 +57,7 @@ while [ $# -gt 0 ]; do
 		esac
 		shift 2
 		;;
+	--host-ports) host_ports=1; shift ;;
 	*) args+=("$1"); shift ;;
 	esac
 done
@@ -59,6 +65,9 @@ bench_args ${args[@]+"${args[@]}"}
 case "$runs$seconds$mbytes$workers${smps// /}" in
 *[!0-9]* | "") die "net: --runs, --seconds, --mbytes, --workers and --smp take numbers" ;;
 esac
+if [ "$runs" -lt 1 ] || [ "$runs" -gt 100 ]; then
+	die "net: --runs takes 1 to 100"
+fi
 [ "$(id -u)" = 0 ] || die "net: needs root (ip netns, a tap device)"
 [ -c /dev/net/tun ] || die "net: no /dev/net/tun"
 
@@ -92,11 +101,16 @@ linux_guest_fetch
 linux_guest_initramfs "$work/netbench-linux" "$work/initrd.gz"
 
 ip netns add "$ns" || die "net: ip netns add $ns failed"
-ip -n "$ns" link set lo up &&
+if ! { ip -n "$ns" link set lo up &&
 	ip -n "$ns" tuntap add dev tap0 mode tap &&
 	ip -n "$ns" addr add "$host_ip/24" dev tap0 &&
-	ip -n "$ns" link set tap0 up ||
+	ip -n "$ns" link set tap0 up; }; then
 	die "net: could not set up tap0 in $ns"
+fi
+for r in $(seq "$runs"); do
+	ip -n "$ns" addr add "10.0.9.$((10 + r))/24" dev tap0 ||
+		die "net: could not add 10.0.9.$((10 + r)) to tap0"
+done
 # The clients close after the guest does, so they leave no TIME_WAIT
 # behind; a wide port range still keeps reuse rare at high rates.
 ip netns exec "$ns" sysctl -q -w net.ipv4.ip_local_port_range="10000 65000"
@@ -169,15 +183,14 @@ qemu_limit=$((300 + runs * (mbytes + seconds + 20)))
 # measure GUEST SMP: one table row.
 measure() {
 	local guest=$1 smp=$2 out tput="n/a" rate="n/a" ready=() errors=0 e
-	local sends=$work/sends rrs=$work/rrs fails=0
+	local sends=$work/sends rrs=$work/rrs fails=0 r from
 	: >"$sends"
 	: >"$rrs"
 	if guest_start "$guest" "$smp" sink; then
 		ready+=("$ready_s")
 		for _ in $(seq "$runs"); do
-			out=$(in_ns timeout $((60 + mbytes)) "$work/netclient" send \
-				"$guest_ip" "$port" $((mbytes * 1000000)) 2>&1)
-			if [ $? = 0 ]; then
+			if out=$(in_ns timeout $((60 + mbytes)) "$work/netclient" \
+				send "$guest_ip" "$port" $((mbytes * 1000000)) 2>&1); then
 				echo "$out" | sed -n 's/.*, \([0-9.]*\) MB\/s,.*/\1/p' >>"$sends"
 			else
 				fails=$((fails + 1))
@@ -191,9 +204,12 @@ measure() {
 	fi
 	if guest_start "$guest" "$smp" rr; then
 		ready+=("$ready_s")
-		for _ in $(seq "$runs"); do
+		for r in $(seq "$runs"); do
+			from=10.0.9.$((10 + r))
+			[ "$host_ports" = 0 ] || from=""
+			# shellcheck disable=SC2086 # no FROM with --host-ports
 			out=$(in_ns timeout $((seconds + 30)) "$work/netclient" rr \
-				"$guest_ip" "$port" "$workers" "$seconds" 2>&1)
+				"$guest_ip" "$port" "$workers" "$seconds" $from 2>&1)
 			echo "$out" | sed -n 's/.*, \([0-9]*\) conn\/s,.*/\1/p' >>"$rrs"
 			e=$(echo "$out" | sed -n 's/.*conn\/s, \([0-9]*\) errors.*/\1/p')
 			errors=$((errors + ${e:-1}))
@@ -209,17 +225,23 @@ measure() {
 	printf '| %s | %d | %s | %s | %s | %d |\n' "$guest" "$smp" \
 		"$(printf '%s\n' ${ready[@]+"${ready[@]}"} | median)" \
 		"$tput" "$rate" "$errors"
+	printf '%s, %d vCPU: ready %s s; MB/s %s; conn/s %s\n' "$guest" "$smp" \
+		"${ready[*]:-n/a}" "$(paste -sd' ' "$sends")" \
+		"$(paste -sd' ' "$rrs")" >>"$work/details"
 }
 
 echo "TCP over a tap, QEMU $SKIFF_ACCEL ($($QEMU --version | head -n 1 | awk '{print $4}')), q35, 256 MiB, virtio-net-pci;"
-echo "medians of $runs runs: host->guest $mbytes MB per run, $workers clients for $seconds s per run"
+echo "medians of $runs runs: host->guest $mbytes MB per run, $workers clients for $seconds s per run$([ "$host_ports" = 0 ] || echo ", ports picked by the host")"
 echo "skiff: $image"
 echo "linux: Debian linux-image-$LINUX_GUEST_VERSION $LINUX_GUEST_PKGVER, busybox initramfs, netbench.c by $(gcc -dumpfullversion) -O2 -static"
 echo
-echo "| guest | vCPUs | QEMU start to ready, s | host->guest MB/s | connections/s | rr errors |"
+echo "| guest | vCPUs | QEMU start to ready, s (best of 2 boots) | host->guest MB/s | connections/s | rr errors |"
 echo "|---|---|---|---|---|---|"
 for smp in $smps; do
 	for guest in skiff linux; do
 		measure "$guest" "$smp"
 	done
 done
+echo
+echo "single runs (ready: the sink boot, then the rr boot):"
+cat "$work/details"

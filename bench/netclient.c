@@ -7,11 +7,22 @@
  *                               the sending side, read the server's count
  *                               and check it
  *       -> "netclient: send N bytes in S s, X MB/s, counted N"
- *   rr IP PORT WORKERS SECONDS  WORKERS threads, each doing connect,
- *                               one request line, read the reply to EOF,
- *                               close, for SECONDS
+ *   rr IP PORT WORKERS SECONDS [FROM]
+ *                               WORKERS threads, each doing connect, one
+ *                               request line, read the reply to EOF,
+ *                               close, for SECONDS; with FROM, from that
+ *                               local address and ports 10000, 10001 ...
+ *                               in turn (each used once), instead of the
+ *                               ports the host's kernel picks
  *       -> "netclient: rr W workers, S s: N connections, X conn/s, E errors"
  *   quit IP PORT                ask the server to exit
+ *
+ * Why FROM: the guest closes first, so the guest holds each connection
+ * in TIME_WAIT and the host keeps nothing; the host's kernel then picks
+ * ports that may still be in TIME_WAIT in the guest. Linux as the guest
+ * takes a new SYN on such a port; a stack that does not stalls that
+ * connect. A fresh address per run and ports used once measure the
+ * connection rate without that case.
  *
  * Every socket has 10 s send and receive timeouts (connect included), so
  * a stalled guest ends a run with an error instead of hanging it. Exits
@@ -38,6 +49,8 @@
 static struct sockaddr_in server;
 static double rr_deadline;
 static atomic_long rr_done, rr_errors;
+static atomic_int rr_next_port = 10000;
+static struct sockaddr_in rr_from;
 static char rr_first_error[128];
 static pthread_mutex_t rr_error_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -49,8 +62,9 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A connected socket, or -1 with errno set. */
-static int dial(void)
+/* A connected socket, or -1 with errno set; from is NULL or the local
+ * address and port to bind first. */
+static int dial(const struct sockaddr_in *from)
 {
 	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
 	int one = 1, s = socket(AF_INET, SOCK_STREAM, 0);
@@ -60,7 +74,9 @@ static int dial(void)
 	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(s, (struct sockaddr *)&server, sizeof(server)) < 0) {
+	if ((from &&
+	     bind(s, (const struct sockaddr *)from, sizeof(*from)) < 0) ||
+	    connect(s, (struct sockaddr *)&server, sizeof(server)) < 0) {
 		int e = errno;
 
 		close(s);
@@ -108,7 +124,7 @@ static int do_send(long long bytes)
 
 	memset(buf, 0xa5, sizeof(buf));
 	t0 = now();
-	s = dial();
+	s = dial(NULL);
 	if (s < 0) {
 		printf("netclient: send: connect: %s\n", strerror(errno));
 		return 1;
@@ -158,8 +174,20 @@ static void *rr_worker(void *arg)
 
 	(void)arg;
 	while (now() < rr_deadline) {
-		int s = dial();
+		struct sockaddr_in from = rr_from;
+		int s;
 
+		if (from.sin_family) {
+			int port = atomic_fetch_add(&rr_next_port, 1);
+
+			if (port > 65535) {
+				errno = EADDRINUSE;
+				rr_error("out of local ports");
+				break;
+			}
+			from.sin_port = htons((unsigned short)port);
+		}
+		s = dial(from.sin_family ? &from : NULL);
 		if (s < 0) {
 			rr_error("connect");
 			usleep(10000);
@@ -201,7 +229,7 @@ static int do_rr(int workers, int seconds)
 
 static int do_quit(void)
 {
-	int s = dial();
+	int s = dial(NULL);
 
 	if (s < 0) {
 		printf("netclient: quit: connect: %s\n", strerror(errno));
@@ -217,7 +245,7 @@ int main(int argc, char **argv)
 	if (argc < 4) {
 usage:
 		fprintf(stderr, "usage: netclient send IP PORT BYTES | rr IP "
-				"PORT WORKERS SECONDS | quit IP PORT\n");
+				"PORT WORKERS SECONDS [FROM] | quit IP PORT\n");
 		return 2;
 	}
 	server.sin_family = AF_INET;
@@ -226,11 +254,16 @@ usage:
 		goto usage;
 	if (strcmp(argv[1], "send") == 0 && argc == 5)
 		return do_send(atoll(argv[4]));
-	if (strcmp(argv[1], "rr") == 0 && argc == 6) {
+	if (strcmp(argv[1], "rr") == 0 && (argc == 6 || argc == 7)) {
 		int w = atoi(argv[4]), sec = atoi(argv[5]);
 
 		if (w < 1 || w > MAX_WORKERS || sec < 1 || sec > 600)
 			goto usage;
+		if (argc == 7) {
+			rr_from.sin_family = AF_INET;
+			if (inet_pton(AF_INET, argv[6], &rr_from.sin_addr) != 1)
+				goto usage;
+		}
 		return do_rr(w, sec);
 	}
 	if (strcmp(argv[1], "quit") == 0 && argc == 4)

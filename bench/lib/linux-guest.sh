@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A minimal Linux guest for the benchmarks: Debian's cloud kernel and an
 # initramfs with busybox, an /init script and one static program. Sourced
 # after common.sh, with $top set.
@@ -32,10 +33,12 @@ linux_guest_fetch() {
 	[ -n "$pkg" ] || die "linux-guest: apt-cache knows no $LINUX_GUEST_META (apt-get update?)"
 	kver=$(apt-cache policy "$pkg" | sed -n 's/^ *Candidate: //p')
 	bbver=$(apt-cache policy busybox-static | sed -n 's/^ *Candidate: //p')
-	[ -n "$kver" ] && [ "$kver" != "(none)" ] && [ -n "$bbver" ] &&
-		[ "$bbver" != "(none)" ] ||
-		die "linux-guest: no candidate version of $pkg or busybox-static"
+	case "$kver|$bbver" in
+	"|"* | *"|" | *"(none)"*)
+		die "linux-guest: no candidate version of $pkg or busybox-static" ;;
+	esac
 	mkdir -p "$dir"
+	# shellcheck disable=SC2034 # for the caller's report
 	LINUX_GUEST_PKGVER=$kver
 	LINUX_GUEST_VERSION=${pkg#linux-image-}
 	root=$dir/$pkg-$kver
@@ -84,6 +87,7 @@ linux_guest_module_deps() {
 		[ -n "$file" ] || die "linux-guest: no module $name in $LINUX_GUEST_MODULES"
 		deps=$(tr '\0' '\n' <"$LINUX_GUEST_MODULES/$file" |
 			sed -n 's/^depends=//p' | head -n 1)
+		# shellcheck disable=SC2086 # a comma-separated list of names
 		[ -z "$deps" ] || linux_guest_module_deps ${deps//,/ }
 		echo "$file"
 	done | awk '!seen[$0]++'
