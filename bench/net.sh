@@ -82,6 +82,7 @@ image=$build/bench/netbench.elf
 ns=skiff-net-$$
 host_ip=10.0.9.1
 guest_ip=10.0.9.2
+quit_ip=10.0.9.10
 port=5001
 qemu_pid=""
 work=$(mktemp -d)
@@ -104,6 +105,7 @@ ip netns add "$ns" || die "net: ip netns add $ns failed"
 if ! { ip -n "$ns" link set lo up &&
 	ip -n "$ns" tuntap add dev tap0 mode tap &&
 	ip -n "$ns" addr add "$host_ip/24" dev tap0 &&
+	ip -n "$ns" addr add "$quit_ip/24" dev tap0 &&
 	ip -n "$ns" link set tap0 up; }; then
 	die "net: could not set up tap0 in $ns"
 fi
@@ -132,8 +134,10 @@ guest_start() {
 		-append "console=ttyS0 quiet skiff.ip=$guest_ip/24 skiff.gw=$host_ip skiff.args=$mode,$port") ;;
 	esac
 	t0=$(date +%s%N)
+	# Not through in_ns: $! must be the process that becomes timeout
+	# (ip netns exec execs it), so that killing it ends QEMU.
 	# shellcheck disable=SC2046
-	in_ns timeout --kill-after=5 "$qemu_limit" "$QEMU" $(qemu_accel_args) \
+	ip netns exec "$ns" timeout --kill-after=5 "$qemu_limit" "$QEMU" $(qemu_accel_args) \
 		-M q35 -m 256M -smp "$smp" \
 		-display none -no-reboot -monitor none -serial "file:$log" \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
@@ -161,7 +165,10 @@ guest_start() {
 # Linux guest powers off, QEMU exits with 0); kills it otherwise.
 guest_stop() {
 	local guest=$1 smp=$2 rc want
-	in_ns timeout 20 "$work/netclient" quit "$guest_ip" "$port" >/dev/null
+	# From an address of its own, so that its port cannot be one the
+	# guest still holds in TIME_WAIT (--host-ports).
+	in_ns timeout 20 "$work/netclient" quit "$guest_ip" "$port" \
+		"$quit_ip" >/dev/null
 	for _ in $(seq 300); do
 		kill -0 "$qemu_pid" 2>/dev/null || break
 		sleep 0.1

@@ -15,7 +15,8 @@
  *                               in turn (each used once), instead of the
  *                               ports the host's kernel picks
  *       -> "netclient: rr W workers, S s: N connections, X conn/s, E errors"
- *   quit IP PORT                ask the server to exit
+ *   quit IP PORT [FROM]         ask the server to exit (from FROM, a
+ *                               port the host's kernel picks)
  *
  * Why FROM: the guest closes first, so the guest holds each connection
  * in TIME_WAIT and the host keeps nothing; the host's kernel then picks
@@ -227,9 +228,9 @@ static int do_rr(int workers, int seconds)
 	return atomic_load(&rr_done) > 0 ? 0 : 1;
 }
 
-static int do_quit(void)
+static int do_quit(const struct sockaddr_in *from)
 {
-	int s = dial(NULL);
+	int s = dial(from);
 
 	if (s < 0) {
 		printf("netclient: quit: connect: %s\n", strerror(errno));
@@ -244,8 +245,9 @@ int main(int argc, char **argv)
 {
 	if (argc < 4) {
 usage:
-		fprintf(stderr, "usage: netclient send IP PORT BYTES | rr IP "
-				"PORT WORKERS SECONDS [FROM] | quit IP PORT\n");
+		fprintf(stderr,
+			"usage: netclient send IP PORT BYTES | rr IP "
+			"PORT WORKERS SECONDS [FROM] | quit IP PORT [FROM]\n");
 		return 2;
 	}
 	server.sin_family = AF_INET;
@@ -266,7 +268,13 @@ usage:
 		}
 		return do_rr(w, sec);
 	}
-	if (strcmp(argv[1], "quit") == 0 && argc == 4)
-		return do_quit();
+	if (strcmp(argv[1], "quit") == 0 && (argc == 4 || argc == 5)) {
+		struct sockaddr_in from = { .sin_family = AF_INET };
+
+		if (argc == 5 &&
+		    inet_pton(AF_INET, argv[4], &from.sin_addr) != 1)
+			goto usage;
+		return do_quit(argc == 5 ? &from : NULL);
+	}
 	goto usage;
 }
