@@ -119,6 +119,7 @@ _Static_assert(sizeof(struct virtio_net_hdr) == 12, "virtio_net_hdr size");
  * a refill that ran out of memory. Without any interrupt it polls. */
 #define VNET_WATCHDOG_NS (1 * NSEC_PER_SEC)
 #define VNET_RETRY_NS (100 * NSEC_PER_MSEC)
+#define VNET_STALL_NS (1 * NSEC_PER_SEC)
 #define VNET_POLL_NS (5 * NSEC_PER_MSEC)
 #define VNET_LOG_INTERVAL_NS (1 * NSEC_PER_SEC)
 
@@ -236,7 +237,11 @@ struct virtio_net {
 	unsigned tx_nslots, tx_inflight;
 	uint16_t tx_free;
 
-	struct vnet_ratelimit rl_malformed, rl_starved;
+	/* The stall check: the used indices at the last look, and when. */
+	uint64_t stall_check_at;
+	uint16_t stall_tx_used, stall_rx_used;
+
+	struct vnet_ratelimit rl_malformed, rl_starved, rl_stall;
 };
 
 static const struct netdev_ops virtio_net_ops;
@@ -1103,6 +1108,47 @@ static void work(struct virtio_net *vn)
 	} while (more);
 }
 
+/*
+ * Once a second, notify a queue again when it made no progress since the
+ * last look: the transmit queue with frames in flight (QEMU 7.2's device
+ * can miss that it has more to send after a send it had to defer, and
+ * then waits for a notification that event suppression tells the driver
+ * not to send; Linux guests see the same as a transmit timeout), and the
+ * receive queue, so that a device holding frames while it waited for
+ * buffers looks again. A notification is always allowed (section
+ * 2.7.13), so a spurious one costs one exit. The device's thread.
+ */
+static void stall_check(struct virtio_net *vn)
+{
+	uint64_t now = time_ns(), flags;
+	unsigned inflight, suppressed;
+	uint16_t tx_used, rx_used;
+
+	if (now < vn->stall_check_at)
+		return;
+	vn->stall_check_at = now + VNET_STALL_NS;
+	flags = spin_lock_irqsave(&vn->tx_lock);
+	tx_used = vn->txq.last_used;
+	inflight = vn->tx_inflight;
+	if (inflight && tx_used == vn->stall_tx_used)
+		vp_notify(&vn->vp, &vn->txq);
+	spin_unlock_irqrestore(&vn->tx_lock, flags);
+	rx_used = vn->rxq.last_used;
+	if (rx_used == vn->stall_rx_used)
+		vp_notify(&vn->vp, &vn->rxq);
+	if (inflight && tx_used == vn->stall_tx_used) {
+		vn->nd.stats.tx_stalls++;
+		if (ratelimit(&vn->rl_stall, &suppressed))
+			kprintf("virtio-net: %s: the device took none of %u "
+				"frames in flight for a second; notified it "
+				"again (%llu times so far)\n",
+				vn->nd.name, inflight,
+				(unsigned long long)vn->nd.stats.tx_stalls);
+	}
+	vn->stall_tx_used = tx_used;
+	vn->stall_rx_used = rx_used;
+}
+
 static int vnet_thread(void *arg)
 {
 	struct virtio_net *vn = arg;
@@ -1126,6 +1172,8 @@ static int vnet_thread(void *arg)
 				config_changed(vn);
 		}
 		work(vn);
+		if (!__atomic_load_n(&vn->broken, __ATOMIC_ACQUIRE))
+			stall_check(vn);
 	}
 	return 0;
 }

@@ -76,6 +76,7 @@ struct netdev_stats {
 	uint64_t rx_ring_empty; /* times the receive ring ran dry */
 	uint64_t tx_packets, tx_bytes;
 	uint64_t tx_rejected; /* frames refused with -KERR_EINVAL */
+	uint64_t tx_stalls;   /* times the device sat on frames for 1 s */
 };
 
 struct netdev {
