@@ -293,7 +293,8 @@ static int ping(const char *ip, int count)
 					break;
 				/* A raw IPv4 socket gets the IP header too. */
 				hl = (size_t)(rep[0] & 15) * 4;
-				answered = (size_t)n >= hl + 8 && rep[hl] == 0 &&
+				answered = (size_t)n >= hl + 8 &&
+					   rep[hl] == 0 &&
 					   rep[hl + 4] == 0x5f &&
 					   rep[hl + 5] == 0x1a &&
 					   rep[hl + 6] == req[6] &&
