@@ -47,14 +47,15 @@ KTEST(time_monotonic)
 	KT_CHECK(t, first > 0);
 }
 
-/* Of three tries, the one closest to the request: a TCG vCPU can be
- * descheduled in the middle of any one of them. */
+/* Of up to ten tries, the one closest to the request (stopping at the
+ * first within bounds): a TCG vCPU can be descheduled in the middle of
+ * any one of them, and on a loaded host in several. */
 KTEST(time_delay_tsc)
 {
 	const uint64_t want = 10 * NSEC_PER_MSEC;
 	uint64_t best = UINT64_MAX;
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 10 && best > want + want / 5; i++) {
 		uint64_t t0 = rdtsc(), ns;
 
 		time_delay_ns(want);
@@ -74,7 +75,7 @@ KTEST(time_delay_pm_timer)
 
 	if (!KT_CHECK(t, time_pm_timer_present()))
 		return;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 10 && best > ticks + ticks / 5; i++) {
 		uint32_t p0 = time_pm_timer_read(), d;
 
 		time_delay_ns(want);
