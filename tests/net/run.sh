@@ -176,4 +176,9 @@ run_net_tests() {
 		20000000 200
 	net_variant modern-q35-1cpu-disk q35 1 ",disable-legacy=on" disk \
 		20000000 200
+	# A device without the optional features: no event indices (the
+	# flags suppress notifications), one buffer per frame, no link status.
+	net_variant bare-pc-1cpu pc 1 \
+		",disable-modern=on,event_idx=off,mrg_rxbuf=off,status=off" \
+		kernel 20000000 50
 }
