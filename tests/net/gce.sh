@@ -24,7 +24,9 @@
 # The guest is tests/net/nettest.c; the peer's side is tests/net/hostside.py
 # with --host. The negative runs boot the same guest with dhcp.routes=off
 # and dhcp.mtu=off and pass only if it then fails the way a client without
-# option 121 or 26 fails on GCE.
+# option 121 or 26 fails on GCE. The fault tests stop dnsmasq and start it
+# late, and write bad frames into tap0 (hostside.py inject): see
+# gce_dhcp_late and gce_faults.
 #
 # A failing boot leaves its frame headers in $logs/gce-NAME.pcap (for
 # tshark). GCE_QMP=PATH gives every boot a QMP socket at PATH, to look
