@@ -24,7 +24,9 @@
 # The guest is tests/net/nettest.c; the peer's side is tests/net/hostside.py
 # with --host. The negative runs boot the same guest with dhcp.routes=off
 # and dhcp.mtu=off and pass only if it then fails the way a client without
-# option 121 or 26 fails on GCE.
+# option 121 or 26 fails on GCE. The fault tests stop dnsmasq and start it
+# late, and write bad frames into tap0 (hostside.py inject): see
+# gce_dhcp_late and gce_faults.
 #
 # A failing boot leaves its frame headers in $logs/gce-NAME.pcap (for
 # tshark). GCE_QMP=PATH gives every boot a QMP socket at PATH, to look
@@ -59,19 +61,24 @@ gce_stop() {
 	GCE_PIDS=${GCE_PIDS/ $1 / }
 }
 
-gce_cleanup() {
-	local pid n
-	for pid in ${GCE_PIDS:-}; do
-		gce_stop "$pid"
-	done
-	# A QEMU still running: the echo run's is in the background, behind
-	# qemu_boot's subshell and timeout.
+# gce_qemu_kill: stop a QEMU still running. One booted in the background
+# is behind qemu_boot's subshell and timeout; its pidfile names it.
+gce_qemu_kill() {
+	local pid
 	if [ -n "${GCE_DIR:-}" ] && [ -s "$GCE_DIR/qemu.pid" ]; then
 		pid=$(cat "$GCE_DIR/qemu.pid")
 		grep -qF "$GCE_DIR/qemu.pid" "/proc/$pid/cmdline" 2>/dev/null &&
 			kill "$pid"
 		rm -f "$GCE_DIR/qemu.pid"
 	fi
+}
+
+gce_cleanup() {
+	local pid n
+	for pid in ${GCE_PIDS:-}; do
+		gce_stop "$pid"
+	done
+	gce_qemu_kill
 	[ -n "${GCE_ID:-}" ] || return 0
 	for n in l2 rt pe pr; do
 		ip netns delete "$(gce_ns "$n")" 2>/dev/null
@@ -134,6 +141,14 @@ gce_setup() {
 		gce_in "${dev%%:*}" ethtool -K "${dev#*:}" tso off gso off \
 			gro off >/dev/null 2>&1
 	done
+	gce_dnsmasq_start
+}
+
+# gce_dnsmasq_start: GCE's DHCP server on the gateway, its process id in
+# GCE_DNSMASQ_PID (gce_stop stops it). Returns non-zero with the reason
+# in $GCE_WHY.
+gce_dnsmasq_start() {
+	rm -f "$GCE_DIR/dnsmasq.pid"
 	# GCE's lease. Option 121 as raw bytes (RFC 3442): 10.128.0.1/32
 	# on-link, then 0.0.0.0/0 via 10.128.0.1. A bare option 3 tells
 	# dnsmasq not to send its default router; --no-ping skips the 3 s
@@ -149,10 +164,11 @@ gce_setup() {
 		--dhcp-leasefile="$GCE_DIR/leases" \
 		--pid-file="$GCE_DIR/dnsmasq.pid" \
 		--log-dhcp --log-facility="$GCE_DIR/dnsmasq.log" &
-	gce_bg $!
+	GCE_DNSMASQ_PID=$!
+	gce_bg "$GCE_DNSMASQ_PID"
 	for _ in $(seq 50); do
 		[ -s "$GCE_DIR/dnsmasq.pid" ] && return 0
-		kill -0 $! 2>/dev/null || break
+		kill -0 "$GCE_DNSMASQ_PID" 2>/dev/null || break
 		sleep 0.1
 	done
 	GCE_WHY="dnsmasq did not start: $(tail -n 5 "$GCE_DIR/dnsmasq.log" 2>/dev/null)"
@@ -374,6 +390,200 @@ gce_no_mtu() {
 	gce_pcap_drop "$fails"
 }
 
+# gce_boot_bg NAME LIMIT STEPS: boot the guest (pc, 1 vCPU, legacy-only
+# NIC: GCE's kind) in the background with nettest STEPS; $log is its
+# serial log, $GCE_QEMU_PID the boot's process, and gce_boot_wait collects
+# GUEST_STATUS and QEMU_WHY.
+gce_boot_bg() {
+	log=$logs/gce-$1.log
+	rm -f "$log.status"
+	(
+		# shellcheck disable=SC2046
+		qemu_boot "$2" "$log" -M pc -m 256M -smp 1 \
+			$(gce_nic ",disable-modern=on") -kernel "$(net_elf)" \
+			-append "-- $3"
+		printf '%s\n%s\n' "$GUEST_STATUS" "$QEMU_WHY" >"$log.status"
+	) &
+	GCE_QEMU_PID=$!
+	gce_bg "$GCE_QEMU_PID"
+}
+
+gce_boot_wait() {
+	wait "$GCE_QEMU_PID"
+	GCE_PIDS=${GCE_PIDS/ $GCE_QEMU_PID / }
+	GUEST_STATUS=$(sed -n 1p "$log.status" 2>/dev/null)
+	QEMU_WHY=$(sed -n 2p "$log.status" 2>/dev/null)
+}
+
+# No DHCP server at first: the guest must keep asking, say so every 5 s,
+# and keep running its app (a connection retried every 200 ms); the
+# server comes 8 s into DHCP, and the lease must follow at lwIP's next
+# retransmission (DISCOVERs at 0, 2, 6, 14, 30 s: here the one at 14 s),
+# then the connection and 1 MB to the peer.
+gce_dhcp_late() {
+	local name=dhcp-late portfile=$GCE_DIR/dhcp-late.port sink_pid
+	local bytes=1000000 nags ms late=3 re fails=$T_FAILED
+	gce_stop "$GCE_DNSMASQ_PID"
+	GCE_SINK=$logs/gce-$name-sink.out
+	ip netns exec "$(gce_ns pe)" "$GCE_PY" "$top/tests/net/hostside.py" \
+		--host "$GCE_PEER" sink "$GCE_PORT" "$portfile" >"$GCE_SINK" 2>&1 &
+	sink_pid=$!
+	gce_bg "$sink_pid"
+	for _ in $(seq 50); do [ -s "$portfile" ] && break; sleep 0.1; done
+	gce_frames_start "$name"
+	gce_boot_bg "$name" 60 "connect $GCE_PEER $GCE_PORT $bytes 50"
+	re='^dhcp: net0: no lease yet after 5 s; still asking'
+	if net_wait_line "$log" "$re" 30; then
+		sleep "$late"
+	fi
+	if ! gce_dnsmasq_start; then
+		t_fail "gce-net[$name]: dnsmasq started late" "$GCE_WHY"
+	fi
+	gce_boot_wait
+	gce_frames_stop
+	gce_stop "$sink_pid"
+	nags=$(sed -n '/^dhcp: net0: 10\./q; /^dhcp: net0: no lease yet after/p' "$log" | tr -d '\r')
+	if echo "$nags" | grep -q "$re"; then
+		t_pass "gce-net[$name]: no server: the guest says so and keeps asking ($(echo "$nags" | wc -l) lines before the lease, the first '$(echo "$nags" | head -n 1)')"
+	else
+		t_fail "gce-net[$name]: 'no lease yet after 5 s' before the lease" "$QEMU_WHY"
+		show_log "$log"
+	fi
+	ms=$(sed -n 's/^dhcp: net0: 10\.128\.0\.2 .* in \([0-9]*\) ms.*/\1/p' "$log" | head -n 1)
+	if gce_lease_check "$name" 1460 "$GCE_GW" && [ "${ms:-0}" -ge 8000 ] &&
+		[ "$ms" -le 40000 ]; then
+		t_pass "gce-net[$name]: server started $((5 + late)) s into DHCP: lease bound in $ms ms"
+	else
+		t_fail "gce-net[$name]: lease between 8 and 40 s (at the next retransmission after the server starts)" "${ms:-no} ms"
+	fi
+	if [ "$GUEST_STATUS" = 0 ] &&
+		grep -q "^nettest: sent $bytes bytes, host counted $bytes" "$log"; then
+		t_pass "gce-net[$name]: then guest -> peer TCP, $bytes bytes counted"
+	else
+		t_fail "gce-net[$name]: guest -> peer TCP after the late lease" "$QEMU_WHY; $(cat "$GCE_SINK")"
+		show_log "$log"
+	fi
+	gce_pcap_drop "$fails"
+}
+
+# gce_tap_stat NAME: a counter of tap0's (tx_ is towards the guest).
+gce_tap_stat() {
+	gce_in l2 cat "/sys/class/net/tap0/statistics/$1" 2>/dev/null || echo 0
+}
+
+# gce_inject KIND COUNT: frames of one kind from tap0 to the guest (as
+# from the gateway, hostside.py inject); sets GCE_SENT and GCE_ANSWERED
+# and adds the result line to $GCE_INJECTED.
+gce_inject() {
+	local out
+	out=$(gce_in l2 timeout 40 "$GCE_PY" "$top/tests/net/hostside.py" \
+		--host "$GCE_GUEST" inject tap0 "$GCE_MAC" "$1" "$2" "$GCE_GW" 2>&1)
+	GCE_INJECTED+="  $out"$'\n'
+	GCE_SENT=$(echo "$out" | sed -n 's/^hostside: inject [^ ]*: \([0-9]*\) frames.*/\1/p')
+	GCE_ANSWERED=$(echo "$out" | sed -n 's/.* \([0-9]*\) answered$/\1/p')
+}
+
+# gce_expect WHAT KIND COUNT ANSWERS: inject; ANSWERS is "all", "none" or
+# "some"; a miss is added to $GCE_BAD.
+gce_expect() {
+	local what=$1 kind=$2 count=$3 want=$4 ok=0
+	gce_inject "$kind" "$count"
+	if [ "${GCE_SENT:-0}" = "$count" ]; then
+		case $want in
+		all) [ "$GCE_ANSWERED" = "$count" ] && ok=1 ;;
+		none) [ "$GCE_ANSWERED" = 0 ] && ok=1 ;;
+		some) [ "${GCE_ANSWERED:-0}" -gt 0 ] && ok=1 ;;
+		esac
+	fi
+	[ "$ok" = 1 ] ||
+		GCE_BAD+=" $what ($kind): ${GCE_SENT:-?} sent, ${GCE_ANSWERED:-?} answered, expected $want;"
+}
+
+# Bad input from the link: frames to the guest's MAC written straight
+# into tap0 (the guest's side of it), while it serves TCP echo. Each kind
+# must get the answer it deserves (good echo requests and SYNs one each,
+# bad ones none); the oversized ones must be dropped by the driver with
+# its log line; afterwards a TCP echo through the gateway must still
+# pass, with no CPU exception or panic on the console.
+gce_faults() {
+	local name=faults fails=$T_FAILED out re big tx drop n
+	GCE_INJECTED=
+	GCE_BAD=
+	gce_frames_start "$name"
+	gce_boot_bg "$name" 150 "serve 8000"
+	net_wait_line "$log" '^dhcp: net0: routes' 60 &&
+		net_wait_line "$log" '^nettest: serving on port' 10
+	GCE_MAC=$(sed -n 's/^virtio-net: net0: \([0-9a-f:]\{17\}\), .*/\1/p' "$log" | head -n 1)
+	if [ -z "$GCE_MAC" ] || ! grep -q '^nettest: serving on port' "$log" ||
+		! grep -q '^dhcp: net0: routes' "$log"; then
+		t_fail "gce-net[$name]: the guest up and serving" "no MAC, lease or server in the log"
+		gce_qemu_kill
+		gce_boot_wait
+		gce_frames_stop
+		show_log "$log"
+		return
+	fi
+	# AF_PACKET refuses frames over the device's MTU.
+	gce_in l2 ip link set tap0 mtu 9216
+	gce_expect "good echo requests" ping 5 all
+	gce_expect "an echo request in a frame of the largest size accepted (MTU + 18)" big:1518 2 all
+	for big in 1519 4000 9018; do
+		gce_expect "oversized frame" "big:$big" 2 none
+	done
+	for big in 14 15 34; do
+		gce_expect "runt" "runt:$big" 3 none
+	done
+	gce_expect "bad IPv4 header checksum" ipsum 5 none
+	gce_expect "IPv4 total length past the frame" iplen 5 none
+	gce_expect "IPv4 header length 16" ihl 5 none
+	gce_expect "good SYN" syn:8000 3 all
+	gce_expect "SYN with a bad TCP checksum" tcpsum:8000 5 none
+	tx=$(gce_tap_stat tx_packets) drop=$(gce_tap_stat tx_dropped)
+	gce_expect "burst" burst 3000 some
+	tx=$(($(gce_tap_stat tx_packets) - tx)) drop=$(($(gce_tap_stat tx_dropped) - drop))
+	GCE_INJECTED+="  (burst: tap0 passed $tx frames to QEMU, dropped $drop)"$'\n'
+	gce_expect "good echo requests after all that" ping 5 all
+	gce_in l2 ip link set tap0 mtu 1500
+	if [ -z "$GCE_BAD" ]; then
+		t_pass "gce-net[$name]: injected frames answered as they deserve:"$'\n'"${GCE_INJECTED%$'\n'}"
+	else
+		t_fail "gce-net[$name]: injected frames" "${GCE_BAD%;}"$'\n'"${GCE_INJECTED%$'\n'}"
+	fi
+	# Buffers of 1530 bytes (12 of header, 1518 of frame, then 1530 of
+	# frame in each further one): 1519 bytes take 2, 4000 take 3, 9018
+	# take 6. The first of each size is logged (a line a second at most).
+	re='^virtio-net: net0: dropped a received frame: '
+	out=
+	for n in 2 3 6; do
+		grep -q "${re}spread over $n buffers" "$log" || out+=" $n"
+	done
+	if [ -z "$out" ]; then
+		t_pass "gce-net[$name]: the driver dropped the oversized frames and said so: $(grep "$re" "$log" | tr -d '\r' | sed "s/$re//" | paste -sd ';' | sed 's/;/; /g')"
+	else
+		t_fail "gce-net[$name]: the driver's lines for oversized frames" "no 'spread over N buffers' for N =$out"
+	fi
+	out=$(gce_in pe timeout 90 "$GCE_PY" "$top/tests/net/hostside.py" \
+		--host "$GCE_GUEST" echo 8000 5000000 2>&1)
+	gce_in pe timeout 30 "$GCE_PY" "$top/tests/net/hostside.py" \
+		--host "$GCE_GUEST" quit 8000 >/dev/null 2>&1
+	gce_boot_wait
+	gce_frames_stop
+	if echo "$out" | grep -q 'sha256 match' && [ "$GUEST_STATUS" = 0 ] &&
+		! grep -Eq '^(fault|panic|kernel: fatal)' "$log"; then
+		t_pass "gce-net[$name]: afterwards peer -> guest TCP echo, ${out#hostside: echo }; no fault or panic, quit with status 0"
+	else
+		t_fail "gce-net[$name]: the guest still serves after the bad input" "$out; $QEMU_WHY"
+		show_log "$log"
+	fi
+	if [ "${GCE_BIG_OUT:-0}" = 9018 ]; then
+		t_pass "gce-net[$name]: the watcher on tap0 saw the largest injected frame (9018 bytes) go to the guest"
+	else
+		t_fail "gce-net[$name]: the 9018-byte frame on tap0" "${GCE_FRAMES:-no result from the watcher}"
+	fi
+	grep -a 'receive ring' "$log" | tr -d '\r' | sed 's/^/  (/; s/$/)/'
+	gce_pcap_drop "$fails"
+}
+
 run_gce_net_tests() {
 	local why='' start=$SECONDS log
 	t_section "network as on GCE (QEMU $SKIFF_ACCEL, tap in network namespaces, dnsmasq)"
@@ -417,6 +627,10 @@ run_gce_net_tests() {
 		gce_no_mtu
 		# OpenStack q35's device (modern only) on 4 vCPUs, same network.
 		gce_positive modern-q35-4cpu q35 4 ",disable-legacy=on"
+		# Faults, on GCE's kind of device: the DHCP server late, then
+		# bad frames from the link.
+		gce_dhcp_late
+		gce_faults
 	fi
 	gce_cleanup
 	trap - EXIT INT TERM HUP

@@ -18,6 +18,19 @@ mode is bounded in bytes and in time.
                           SECONDS, then print the largest of each way;
                           with PCAP, also write their first 128 bytes
                           there (a pcap file, for tshark)
+  inject IFACE DSTMAC KIND COUNT SRCIP
+                          send COUNT raw Ethernet frames of one KIND to
+                          DSTMAC on IFACE (a tap: the guest's side), as
+                          from SRCIP to --host, then count for a moment
+                          the guest's answers (echo replies or SYN-ACKs)
+                          to them. Kinds: ping (good echo requests),
+                          big:N (an echo request in an N-byte frame),
+                          runt:N (an N-byte frame, 14 <= N < 60, IPv4
+                          type, header cut short), ipsum (bad IPv4
+                          header checksum), iplen (total length past the
+                          frame's end), ihl (header length 16), syn:PORT
+                          (good SYN), tcpsum:PORT (SYN with a bad TCP
+                          checksum), burst (echo requests back to back)
 """
 import hashlib
 import selectors
@@ -212,6 +225,169 @@ def frames(iface, seconds, pcap=None):
           f"out {big['out']} bytes ({count['in']} in, {count['out']} out)")
 
 
+def inet_sum(b):
+    if len(b) % 2:
+        b += b"\0"
+    total = sum(struct.unpack(f"!{len(b) // 2}H", b))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def ipv4(src, dst, proto, payload, ident, bad_sum=False, total=None,
+         ihl=5):
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0,
+                      20 + len(payload) if total is None else total,
+                      ident, 0, 64, proto, 0, src, dst)
+    csum = inet_sum(hdr)
+    if bad_sum:
+        csum ^= 0x5A5A
+    return hdr[:10] + struct.pack("!H", csum) + hdr[12:] + payload
+
+
+def icmp_echo(ident, seq, size):
+    data = bytes(i & 0xFF for i in range(max(size, 0)))
+    msg = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + data
+    return msg[:2] + struct.pack("!H", inet_sum(msg)) + msg[4:]
+
+
+def tcp_syn(src, dst, sport, dport, bad_sum=False):
+    seg = struct.pack("!HHIIBBHHH", sport, dport, 0x5EED0000 + sport, 0,
+                      5 << 4, 0x02, 65535, 0, 0)
+    pseudo = struct.pack("!4s4sBBH", src, dst, 0, 6, len(seg))
+    csum = inet_sum(pseudo + seg)
+    if bad_sum:
+        csum ^= 0x5A5A
+    return seg[:16] + struct.pack("!H", csum) + seg[18:]
+
+
+def inject_frames(kind, count, dst, src, sip, guest, ident):
+    """The frames of one KIND, and what answers them: ("icmp", ident)
+    for echo replies, ("tcp", ports) for SYN-ACKs."""
+    eth = dst + src + b"\x08\x00"
+    name, _, arg = kind.partition(":")
+    out = []
+    if name == "big":
+        size = int(arg)
+        for seq in range(count):
+            out.append(eth + ipv4(sip, guest, 1, icmp_echo(
+                ident, seq, size - 14 - 28), ident + seq))
+        return out, ("icmp", ident)
+    if name == "runt":
+        size = int(arg)
+        if not 14 <= size < 60:
+            raise SystemExit("hostside: inject runt:N needs 14 <= N < 60")
+        ip = ipv4(sip, guest, 1, icmp_echo(ident, 0, 8), ident)
+        return [(eth + ip)[:size]] * count, ("icmp", ident)
+    if name in ("syn", "tcpsum"):
+        port = int(arg)
+        sports = [20000 + (ident + i) % 40000 for i in range(count)]
+        for sport in sports:
+            seg = tcp_syn(sip, guest, sport, port, name == "tcpsum")
+            out.append(eth + ipv4(sip, guest, 6, seg, ident))
+        return out, ("tcp", set(sports))
+    if name not in ("ping", "burst", "ipsum", "iplen", "ihl"):
+        raise SystemExit(f"hostside: inject: unknown kind {kind}")
+    for seq in range(count):
+        msg = icmp_echo(ident, seq, 56)
+        if name == "ipsum":
+            ip = ipv4(sip, guest, 1, msg, ident, bad_sum=True)
+        elif name == "iplen":
+            ip = ipv4(sip, guest, 1, msg, ident, total=20 + len(msg) + 200)
+        elif name == "ihl":
+            ip = ipv4(sip, guest, 1, msg, ident, ihl=4)
+        else:
+            ip = ipv4(sip, guest, 1, msg, ident)
+        out.append(eth + ip)
+    return out, ("icmp", ident)
+
+
+def answer(b, guest, want):
+    """Whether a frame from the guest answers one of ours."""
+    if len(b) < 34 or b[12:14] != b"\x08\x00" or b[26:30] != guest:
+        return False
+    hl = (b[14] & 15) * 4
+    l4 = b[14 + hl:]
+    if want[0] == "icmp":
+        return b[23] == 1 and len(l4) >= 8 and l4[0] == 0 and \
+            struct.unpack("!H", l4[4:6])[0] == want[1]
+    return b[23] == 6 and len(l4) >= 14 and (l4[13] & 0x12) == 0x12 and \
+        struct.unpack("!H", l4[2:4])[0] in want[1]
+
+
+def inject(iface, dstmac, kind, count, srcip):
+    eth_p_all, packet_outgoing = 0x0003, 4
+    sip = socket.inet_aton(srcip)
+    guest = socket.inet_aton(HOST)
+    dst = bytes.fromhex(dstmac.replace(":", ""))
+    src = bytes.fromhex("020000000001")
+    ident = int.from_bytes(hashlib.sha256(kind.encode()).digest()[:2],
+                           "big") or 1
+    if count < 1 or count > 10000:
+        raise SystemExit("hostside: inject: COUNT is 1 to 10000")
+    frames_, want = inject_frames(kind, count, dst, src, sip, guest, ident)
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
+                      socket.htons(eth_p_all))
+    s.bind((iface, 0))
+    s.setblocking(False)
+    # Room for a burst's frames, which come back to this socket too, and
+    # their answers; PACKET_STATISTICS says if some were missed anyway.
+    so_rcvbufforce, sol_packet, packet_statistics = 33, 263, 6
+    s.setsockopt(socket.SOL_SOCKET, so_rcvbufforce, 32 << 20)
+    s.getsockopt(sol_packet, packet_statistics, 8)  # resets the counts
+    sent = failed = answered = 0
+    errors = set()
+    end = time.monotonic() + 20
+
+    def drain():
+        nonlocal answered
+        while True:
+            try:
+                b, addr = s.recvfrom(1 << 16)
+            except (BlockingIOError, InterruptedError):
+                return
+            if addr[2] != packet_outgoing and answer(b, guest, want):
+                answered += 1
+
+    for f in frames_:
+        for _ in range(100):
+            try:
+                s.send(f)
+                sent += 1
+                break
+            except BlockingIOError:
+                time.sleep(0.001)
+            except OSError as e:
+                errors.add(e.strerror)
+                failed += 1
+                break
+        else:
+            failed += 1
+        if kind != "burst":
+            time.sleep(0.02)
+        drain()
+        if time.monotonic() > end:
+            break
+    # Answers still on their way: a moment after the last one.
+    quiet = time.monotonic() + (3 if kind == "burst" else 1.5)
+    while time.monotonic() < min(quiet, end + 5):
+        before = answered
+        drain()
+        if answered != before:
+            quiet = max(quiet, time.monotonic() + 0.5)
+        time.sleep(0.05)
+    sizes = sorted({len(f) for f in frames_})
+    size = f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}-{sizes[-1]}"
+    why = f", {failed} not sent ({', '.join(sorted(errors))})" if failed \
+        else ""
+    _, missed = struct.unpack("II", s.getsockopt(sol_packet,
+                                                 packet_statistics, 8))
+    if missed:
+        why += f", {missed} frames missed by the socket (answers uncounted)"
+    print(f"hostside: inject {kind}: {sent} frames of {size} bytes sent"
+          f"{why}, {answered} answered")
+
+
 def main():
     global HOST
     args = sys.argv[1:]
@@ -225,6 +401,9 @@ def main():
     if mode == "frames":
         frames(sys.argv[2], float(sys.argv[3]),
                sys.argv[4] if len(sys.argv) > 4 else None)
+    elif mode == "inject":
+        inject(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]),
+               sys.argv[6])
     elif mode == "sink":
         sink(int(sys.argv[2]), sys.argv[3])
     elif mode == "echo":
