@@ -84,8 +84,9 @@ int mm_map_mmio(uint64_t phys, uint64_t size);
  * the same top and bytes. Freed stacks are cached with their guard page
  * (bounded: 64 stacks, 1/32 of RAM, 4 MiB) and reused for the same size,
  * so that in the common case neither call changes a mapping or sends a
- * TLB shootdown. The memory is not zeroed. Not from interrupt handlers
- * (a miss waits for the other CPUs' TLB flush).
+ * TLB shootdown. The memory is not zeroed. kstack_alloc is not for
+ * interrupt handlers (a miss waits for the other CPUs' TLB flush);
+ * kstack_free is safe in any context.
  */
 void *kstack_alloc(size_t bytes);
 void kstack_free(void *top, size_t bytes);
