@@ -125,10 +125,21 @@ static void slab_list_del(struct slab **head, struct slab *s)
 	s->prev = s->next = NULL;
 }
 
+/* Pages for the heap; stacks the stack cache keeps are given back
+ * before the heap reports exhaustion. */
+static uint64_t heap_pages(size_t pages)
+{
+	uint64_t pa = pmm_alloc(pages);
+
+	if (!pa && kstack_cache_drain())
+		pa = pmm_alloc(pages);
+	return pa;
+}
+
 /* A fresh slab, all objects free. Called with the arena lock held. */
 static struct slab *slab_new(struct heap_arena *a, unsigned idx)
 {
-	uint64_t pa = pmm_alloc(1);
+	uint64_t pa = heap_pages(1);
 	struct slab *s = (struct slab *)(uintptr_t)pa;
 	char *obj;
 
@@ -249,7 +260,7 @@ static void *large_alloc(size_t size)
 	if (size > LARGE_MAX)
 		return NULL;
 	pages = (size + LARGE_HDR_SIZE + PAGE_SIZE - 1) / PAGE_SIZE;
-	pa = pmm_alloc(pages);
+	pa = heap_pages(pages);
 	if (!pa)
 		return NULL;
 	h = (struct large_hdr *)(uintptr_t)pa;
@@ -287,7 +298,7 @@ static void *aligned_large_alloc(size_t align, size_t size)
 		return NULL;
 	pages = 1 + (size + PAGE_SIZE - 1) / PAGE_SIZE +
 		(a - PAGE_SIZE) / PAGE_SIZE;
-	base = pmm_alloc(pages);
+	base = heap_pages(pages);
 	if (!base)
 		return NULL;
 	p = (base + PAGE_SIZE + a - 1) & ~(a - 1);

@@ -440,12 +440,13 @@ KTEST(mm_heap_api)
 KTEST(mm_kstack_guard)
 {
 	uint64_t before, guard, e, size = 0;
-	char *top;
-
+	char *top, *again;
 	struct paging_stats ps0, ps1;
+	struct kstack_stats ks;
 
 	if (!mm_up(t))
 		return;
+	kstack_cache_drain();
 	paging_get_stats(&ps0);
 	before = pmm_free_bytes();
 	top = kstack_alloc(STACK_BYTES);
@@ -460,14 +461,80 @@ KTEST(mm_kstack_guard)
 	/* The lowest and highest usable bytes are really there. */
 	top[-1] = 1;
 	*(volatile char *)(uintptr_t)(guard + PAGE_SIZE) = 2;
+	/* Freed into the cache with its guard, and the next stack of that
+	 * size is the same one. */
 	kstack_free(top, STACK_BYTES);
+	KT_CHECK_EQ(t, paging_query(guard, NULL), 0);
+	kstack_get_stats(&ks);
+	KT_CHECK_EQ(t, ks.cached, 1);
+	again = kstack_alloc(STACK_BYTES);
+	KT_CHECK(t, again == top);
+	KT_CHECK_EQ(t, paging_query(guard, NULL), 0);
+	kstack_free(again, STACK_BYTES);
+	/* Drained: the guard is mapped again and everything is back, but
+	 * for a page table if the guard split a 2 MiB page (it stays
+	 * split). */
+	KT_CHECK_EQ(t, kstack_cache_drain(), STACK_BYTES + PAGE_SIZE);
 	e = paging_query(guard, NULL);
 	KT_CHECK(t, (e & PTE_P) && (e & PTE_W));
-	/* All back, but for a page table if the guard split a 2 MiB page
-	 * (it stays split). */
 	paging_get_stats(&ps1);
 	KT_CHECK_EQ(t, pmm_free_bytes() + (ps1.tables - ps0.tables) * PAGE_SIZE,
 		    before);
+}
+
+/* The stack cache: one list per size, bounded in stacks and bytes, and
+ * a bad free is refused rather than cached. */
+KTEST(mm_kstack_cache)
+{
+	static char *tops[80];
+	char *small, *big;
+	struct kstack_stats ks0, ks;
+	uint64_t total, free;
+	unsigned made = 0;
+
+	if (!mm_up(t))
+		return;
+	kstack_cache_drain();
+	small = kstack_alloc(STACK_BYTES);
+	if (!KT_CHECK(t, small != NULL))
+		return;
+	kstack_free(small, STACK_BYTES);
+	big = kstack_alloc(2 * STACK_BYTES);
+	if (KT_CHECK(t, big != NULL)) {
+		uint64_t guard = (uintptr_t)big - 2 * STACK_BYTES - PAGE_SIZE;
+
+		KT_CHECK(t, big != small);
+		KT_CHECK_EQ(t, paging_query(guard, NULL), 0);
+		kstack_free(big, 2 * STACK_BYTES);
+	}
+	kstack_get_stats(&ks);
+	KT_CHECK_EQ(t, ks.cached, 2);
+	/* Not a stack: no guard page below, so it is not kept. */
+	kstack_free((char *)small + STACK_BYTES, STACK_BYTES);
+	kstack_get_stats(&ks);
+	KT_CHECK_EQ(t, ks.cached, 2);
+	kstack_cache_drain();
+
+	kstack_get_stats(&ks0);
+	for (; made < sizeof(tops) / sizeof(tops[0]); made++) {
+		tops[made] = kstack_alloc(8192);
+		if (!tops[made])
+			break;
+	}
+	KT_CHECK_EQ(t, made, sizeof(tops) / sizeof(tops[0]));
+	for (unsigned i = 0; i < made; i++)
+		kstack_free(tops[i], 8192);
+	kstack_get_stats(&ks);
+	pmm_stats(&total, &free);
+	KT_CHECK(t, ks.cached <= 64);
+	KT_CHECK(t, ks.cached_bytes <= 4ULL << 20);
+	KT_CHECK(t, ks.cached_bytes <= total / 32);
+	KT_CHECK(t, ks.cached > 0);
+	KT_CHECK_EQ(t, ks.released - ks0.released, made - ks.cached);
+	KT_CHECK_EQ(t, ks.misses - ks0.misses, made);
+	KT_CHECK_EQ(t, kstack_cache_drain(), ks.cached_bytes);
+	kstack_get_stats(&ks);
+	KT_CHECK_EQ(t, ks.cached, 0);
 }
 
 static void check_data_page(struct ktest *t, const void *p)

@@ -16,9 +16,15 @@
  * until the switch (pmm_alloc gives the lowest pages first).
  *
  * Later changes (device mappings, guard pages) take pt_lock with
- * interrupts off. A changed page is then flushed on the other CPUs too
- * (tlb_shootdown_page, after pt_lock is dropped); mapping new device
- * ranges needs no shootdown, as nothing can have cached them.
+ * interrupts off. A change that takes access away (a guard page, NX) is
+ * then flushed on every other CPU too, and waited for (tlb_shootdown_page,
+ * after pt_lock is dropped): the map is shared, and any CPU may hold the
+ * old 4 KiB or 2 MiB translation. A change from not present to present
+ * (mapping new device ranges, a guard page mapped back) needs no flush
+ * anywhere: no TLB or paging-structure cache holds a not-present entry
+ * (SDM vol. 3A, 4.10.4.3), and the last present-to-not-present change of
+ * that page was flushed everywhere. Clearing NX still takes a shootdown,
+ * as a stale NX entry would give a spurious #PF, which we do not retry.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -468,10 +474,11 @@ static int change_page(uint64_t pa, enum page_change how)
 		*e |= nx_bit;
 		break;
 	}
-	invlpg(pa);
+	if (how != PAGE_UNGUARD)
+		invlpg(pa);
 out:
 	spin_unlock_irqrestore(&pt_lock, flags);
-	if (rc == 0)
+	if (rc == 0 && how != PAGE_UNGUARD)
 		tlb_shootdown_page(pa);
 	return rc;
 }

@@ -81,10 +81,28 @@ int mm_map_mmio(uint64_t phys, uint64_t size);
  * top (16-byte aligned, the initial stack pointer) with an unmapped guard
  * page right below the lowest usable byte, so an overflow faults instead
  * of corrupting memory. NULL when memory is exhausted. kstack_free takes
- * the same top and bytes.
+ * the same top and bytes. Freed stacks are cached with their guard page
+ * (bounded: 64 stacks, 1/32 of RAM, 4 MiB) and reused for the same size,
+ * so that in the common case neither call changes a mapping or sends a
+ * TLB shootdown. The memory is not zeroed. kstack_alloc is not for
+ * interrupt handlers (a miss waits for the other CPUs' TLB flush);
+ * kstack_free is safe in any context.
  */
 void *kstack_alloc(size_t bytes);
 void kstack_free(void *top, size_t bytes);
+
+/* Give every cached stack back to the page allocator; returns the bytes
+ * released. Needs no TLB shootdown; any context. */
+uint64_t kstack_cache_drain(void);
+
+struct kstack_stats {
+	uint64_t hits;	   /* kstack_alloc served from the cache */
+	uint64_t misses;   /* ... from pmm_alloc, with a new guard page */
+	uint64_t released; /* kstack_free with the cache full */
+	unsigned cached;   /* stacks in the cache now */
+	uint64_t cached_bytes;
+};
+void kstack_get_stats(struct kstack_stats *s);
 
 /*
  * The kernel heap. Every block is 16-byte aligned (not page aligned: use

@@ -20,10 +20,15 @@ struct cpu;
 int ipi_init(irq_handler_t resched);
 void ipi_resched(struct cpu *c);
 
-/* After changing the mapping of the page at va: flush it on every other
- * CPU online and wait (bounded) until they have. The caller flushed its
- * own TLB and holds no spinlock. */
+/* After taking access to the page at va away: flush it on every other
+ * CPU online and wait until they have (however long: a line on the
+ * console each second names the laggards). The caller flushed its own
+ * TLB and holds no spinlock. A page going from not present to present
+ * needs no shootdown. */
 void tlb_shootdown_page(uint64_t va);
+/* Shootdowns sent since boot (requests, not IPIs), for tests and
+ * statistics. */
+uint64_t tlb_shootdown_count(void);
 
 /* Stop all other CPUs (they halt with interrupts off). True when the
  * caller is the CPU that stops the others (now or earlier); false if

@@ -45,7 +45,9 @@ int paging_map_mmio(uint64_t phys, uint64_t size);
 
 /* Unmap (guard) or map back as RAM (!guard) the 4 KiB page of RAM at pa,
  * splitting a 2 MiB page if needed. -KERR_EINVAL if pa is not a
- * (respectively an unmapped) RAM page, -KERR_ENOMEM. */
+ * (respectively an unmapped) RAM page, -KERR_ENOMEM. Unmapping waits for
+ * a TLB shootdown (hold no spinlock); mapping back sends none and is
+ * safe in any context. */
 int paging_set_guard(uint64_t pa, bool guard);
 
 /* The leaf entry that maps va (0 when unmapped); *size gets the size of
@@ -53,8 +55,8 @@ int paging_set_guard(uint64_t pa, bool guard);
 uint64_t paging_query(uint64_t va, uint64_t *size);
 
 /* Make one RAM page executable (the SMP start-up code runs from a low
- * page) or no-execute again. Only this CPU's TLB is flushed: call it
- * before other CPUs use the page. */
+ * page) or no-execute again; both flush the page on every CPU online
+ * (a TLB shootdown, so hold no spinlock). */
 int paging_set_exec(uint64_t pa, bool exec);
 
 /* Was NX enabled (so that data pages carry PTE_NX)? */
