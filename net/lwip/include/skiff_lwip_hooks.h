@@ -41,7 +41,7 @@ u32_t skiff_tcp_isn(const struct ip4_addr *local, u16_t lport,
 		    const struct ip4_addr *remote, u16_t rport);
 
 #define LWIP_HOOK_IP4_INPUT(p, inp) skiff_tcp_timewait_syn(p, inp)
-#define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port)       \
+#define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port)        \
 	skiff_tcp_isn(local_ip, local_port, remote_ip, remote_port)
 
 #endif
