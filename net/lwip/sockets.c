@@ -111,11 +111,20 @@ int listen(int fd, int backlog)
 	return s < 0 ? -1 : lwip_listen(s, backlog);
 }
 
+/* lwIP reports a RST in answer to the SYN as ECONNRESET; POSIX and Linux
+ * say ECONNREFUSED, which is what apps test for. While connect() blocks,
+ * that RST is the only way to lwIP's ERR_RST. (A non-blocking connect's
+ * SO_ERROR still says ECONNRESET.) */
 int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	int s = sock(fd);
+	int s = sock(fd), rc;
 
-	return s < 0 ? -1 : lwip_connect(s, addr, len);
+	if (s < 0)
+		return -1;
+	rc = lwip_connect(s, addr, len);
+	if (rc < 0 && errno == ECONNRESET)
+		errno = ECONNREFUSED;
+	return rc;
 }
 
 ssize_t send(int fd, const void *buf, size_t len, int flags)

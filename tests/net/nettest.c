@@ -10,6 +10,10 @@
  *                       while DHCP runs
  *   serve PORT          a TCP echo server, one thread per connection,
  *                       until a client sends "quit\n" as a whole message
+ *   reuse               on 127.0.0.1: a server closes first (its side
+ *                       stays in TIME-WAIT), a client on the same source
+ *                       port connects again within 2 s; a connect to a
+ *                       port nobody listens on fails with ECONNREFUSED
  * The exit status is 0 when every step passed.
  */
 #include <arpa/inet.h>
@@ -171,6 +175,108 @@ static int loopback(void)
 	printf("nettest: loopback tcp %zu bytes %s, udp ok\n", got,
 	       memcmp(in, out, LOOP_BYTES) ? "MISMATCH" : "identical");
 	return memcmp(in, out, LOOP_BYTES) != 0;
+}
+
+#define REUSE_SERVER 7779
+#define REUSE_CLIENT 7780
+#define REUSE_CLOSED 7781
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* A client socket on 127.0.0.1:from connected to 127.0.0.1:to, or -1. */
+static int connect_from(int from, int to)
+{
+	struct sockaddr_in a = { 0 };
+	int c = socket(AF_INET, SOCK_STREAM, 0), one = 1, err;
+
+	if (c < 0)
+		return -1;
+	setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)from);
+	if (from && bind(c, (struct sockaddr *)&a, sizeof(a)) < 0)
+		goto err_close;
+	a.sin_port = htons((uint16_t)to);
+	if (connect(c, (struct sockaddr *)&a, sizeof(a)) < 0)
+		goto err_close;
+	return c;
+err_close:
+	err = errno;
+	close(c);
+	errno = err;
+	return -1;
+}
+
+/*
+ * The same 4-tuple twice, the server closing first each time: the second
+ * SYN finds the server's side in TIME-WAIT. lwIP alone answers it with a
+ * RST (the client's new sequence number is inside the old window) or,
+ * for a client like Linux whose number is farther on, with an ACK that
+ * stalls the client until TIME-WAIT ends; net/lwip/tcp_reuse.c lets it
+ * through to the listener.
+ */
+static int reuse(void)
+{
+	int ls = listen_on(INADDR_LOOPBACK, REUSE_SERVER), c, s;
+	struct timespec t0;
+	double ms = 0;
+	char b;
+
+	if (ls < 0)
+		return fail("reuse: listen");
+	for (int round = 0; round < 2; round++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		c = connect_from(REUSE_CLIENT, REUSE_SERVER);
+		if (c < 0) {
+			printf("nettest: reuse: connect %d from port %d "
+			       "(round %d, %.0f ms): %s\n",
+			       REUSE_SERVER, REUSE_CLIENT, round + 1,
+			       ms_since(&t0), strerror(errno));
+			return 1;
+		}
+		s = accept(ls, NULL, NULL);
+		if (s < 0)
+			return fail("reuse: accept");
+		ms = ms_since(&t0);
+		/* The server speaks and closes first; the client closes on
+		 * end of file, which puts the server's side in TIME-WAIT. */
+		if (write(s, "x", 1) != 1 || read(c, &b, 1) != 1 || b != 'x')
+			return fail("reuse: exchange");
+		close(s);
+		if (read(c, &b, 1) != 0)
+			return fail("reuse: end of file");
+		close(c);
+		/* The client's side goes away with the server's last ACK;
+		 * lwIP's initial sequence numbers grow by its 500 ms ticks
+		 * at each connection, and the next SYN's must be beyond the
+		 * old one's FIN: 1.5 s gives both, even right after boot. */
+		usleep(1500 * 1000);
+	}
+	close(ls);
+	if (ms > 2000) {
+		printf("nettest: reuse: the second connection took %.0f ms\n",
+		       ms);
+		return 1;
+	}
+	c = connect_from(0, REUSE_CLOSED);
+	if (c >= 0 || errno != ECONNREFUSED) {
+		printf("nettest: reuse: connect to closed port %d: %s, not "
+		       "ECONNREFUSED\n",
+		       REUSE_CLOSED, c >= 0 ? "connected" : strerror(errno));
+		return 1;
+	}
+	printf("nettest: reuse: port %d again to %d past TIME-WAIT in %.0f ms; "
+	       "closed port: %s\n",
+	       REUSE_CLIENT, REUSE_SERVER, ms, strerror(errno));
+	return 0;
 }
 
 static int connect_to(const char *ip, int port, long bytes, int tries_s)
@@ -348,6 +454,9 @@ int main(int argc, char **argv)
 					atol(argv[i + 3]),
 					secs ? atoi(argv[i + 4]) : 30);
 			i += secs ? 5 : 4;
+		} else if (strcmp(step, "reuse") == 0) {
+			rc = reuse();
+			i += 1;
 		} else if (strcmp(step, "serve") == 0 && left >= 1) {
 			rc = serve(atoi(argv[i + 1]));
 			i += 2;
@@ -359,7 +468,7 @@ int main(int argc, char **argv)
 	}
 	return 0;
 usage:
-	printf("nettest: usage: steps of loopback | ping IP N | "
+	printf("nettest: usage: steps of loopback | reuse | ping IP N | "
 	       "connect IP PORT BYTES [SECONDS] | serve PORT\n");
 	return 1;
 }

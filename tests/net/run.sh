@@ -11,16 +11,28 @@ net_free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# Then "reuse": a client reconnects from the same port to a server whose
+# side is in TIME-WAIT (net/lwip/tcp_reuse.c), and a connect to a closed
+# port fails with ECONNREFUSED (lwIP's errno is the app's).
 net_loopback_test() {
-	local log=$logs/net-loopback.log
+	local log=$logs/net-loopback.log why
 	qemu_boot 60 "$log" -M q35 -m 256M -smp 2 -kernel "$(net_elf)" \
-		-append "-- loopback"
-	if [ "$GUEST_STATUS" = 0 ] &&
-		grep -q '^nettest: loopback tcp 1048576 bytes identical, udp ok' "$log"; then
+		-append "-- loopback reuse"
+	if grep -q '^nettest: loopback tcp 1048576 bytes identical, udp ok' "$log"; then
 		t_pass "net: sockets over loopback (1 MiB TCP echo, UDP)"
 	else
 		t_fail "net: sockets over loopback" "$QEMU_WHY"
 		show_log "$log"
+		return
+	fi
+	if [ "$GUEST_STATUS" = 0 ] &&
+		grep -q '^nettest: reuse: .* past TIME-WAIT in .*closed port: Connection refused' "$log"; then
+		t_pass "net: $(sed -n 's/\r$//; s/^nettest: reuse: //p' "$log")"
+	else
+		why=$(grep -m1 '^nettest: reuse' "$log" | tr -d '\r')
+		t_fail "net: a port reused past TIME-WAIT, ECONNREFUSED" \
+			"${why:-$QEMU_WHY}"
+		show_log "$log" 20
 	fi
 }
 

@@ -22,8 +22,14 @@
 #define MEM_LIBC_MALLOC 1
 #define MEMP_MEM_MALLOC 1
 #define MEM_ALIGNMENT 16
+
+/* errno is the C library's (newlib: per thread, through __errno()) and so
+ * are the E* values: lwip/errno.h includes <errno.h>. LWIP_PROVIDE_ERRNO
+ * must stay undefined, not 0: lwIP tests it with #ifdef, and when it is
+ * defined at all lwIP defines Linux's E* numbers (EINPROGRESS 115, where
+ * newlib has 119) and stores socket errors in a global int errno that no
+ * app reads. */
 #define LWIP_ERRNO_STDINCLUDE 1
-#define LWIP_PROVIDE_ERRNO 0
 
 #define MEMP_NUM_TCP_PCB 1000
 #define MEMP_NUM_TCP_PCB_LISTEN 32
@@ -86,6 +92,13 @@
 #define LWIP_TCP_KEEPALIVE 1
 #define TCP_QUEUE_OOSEQ 1
 #define LWIP_TCP_SACK_OUT 0
+/* TIME-WAIT lasts 2 * TCP_MSL: 60 s, as on Linux, not lwIP's 120 s (RFC
+ * 793's 2-minute MSL). A server that closes first keeps a TIME-WAIT pcb
+ * per connection, on the heap (MEMP_MEM_MALLOC: no pool bounds them):
+ * at 1000 connections a second, 60000 of them instead of 120000. A SYN
+ * beyond the old connection reopens its 4-tuple at once anyway
+ * (net/lwip/tcp_reuse.c). LAST-ACK's limit is 2 * TCP_MSL too. */
+#define TCP_MSL 30000UL
 
 /* Threads and mailboxes. */
 #define TCPIP_THREAD_NAME "tcpip"
@@ -126,8 +139,9 @@
 #define CHECKSUM_CHECK_TCP 1
 #define CHECKSUM_CHECK_ICMP 1
 
-/* Cloud DHCP: the interface MTU (option 26) and classless static routes
- * (option 121) through lwIP's hooks (net/lwip/dhcp_cloud.c). */
+/* lwIP's hooks: cloud DHCP, the interface MTU (option 26) and classless
+ * static routes (option 121), net/lwip/dhcp_cloud.c; a SYN that reopens a
+ * connection in TIME-WAIT, net/lwip/tcp_reuse.c. */
 #define LWIP_HOOK_FILENAME "skiff_lwip_hooks.h"
 
 /* Debian's lwIP source (its "port" patch) reads and writes the socket

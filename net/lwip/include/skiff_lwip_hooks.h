@@ -1,7 +1,8 @@
 /*
  * lwIP hooks (included by lwIP's sources through LWIP_HOOK_FILENAME):
  * DHCP options 26 and 121 (net/lwip/dhcp_cloud.c) and the route lookup
- * that option 121's routes feed.
+ * that option 121's routes feed; a SYN that reopens a connection in
+ * TIME-WAIT, and its initial sequence number (net/lwip/tcp_reuse.c).
  */
 #ifndef SKIFF_LWIP_HOOKS_H
 #define SKIFF_LWIP_HOOKS_H
@@ -32,5 +33,15 @@ const struct ip4_addr *skiff_route_gateway(struct netif *netif,
 	skiff_dhcp_parse_option(netif, dhcp, state, msg, msg_type, option,     \
 				len, pbuf, offset)
 #define LWIP_HOOK_ETHARP_GET_GW(netif, dest) skiff_route_gateway(netif, dest)
+
+/* The addresses are ip_addr_t, which is struct ip4_addr (LWIP_IPV6 is 0)
+ * but not yet declared where some lwIP sources include this file. */
+int skiff_tcp_timewait_syn(struct pbuf *p, struct netif *inp);
+u32_t skiff_tcp_isn(const struct ip4_addr *local, u16_t lport,
+		    const struct ip4_addr *remote, u16_t rport);
+
+#define LWIP_HOOK_IP4_INPUT(p, inp) skiff_tcp_timewait_syn(p, inp)
+#define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port)        \
+	skiff_tcp_isn(local_ip, local_port, remote_ip, remote_port)
 
 #endif
