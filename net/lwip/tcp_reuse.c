@@ -30,9 +30,11 @@
  * connection starts 64 KiB + 2 past the old one's SND.NXT: the IP hook
  * notes that number for the 4-tuple, and lwIP's LWIP_HOOK_TCP_ISN, called
  * by tcp_listen_input() for the same packet, takes it. Every other
- * connection gets lwIP's own initial sequence number.
+ * connection's comes from RFC 6528's generator (below), not lwIP's
+ * global counter, whose next value anyone can guess.
  */
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "lwip/inet_chksum.h"
 #include "lwip/ip4.h"
@@ -43,6 +45,9 @@
 #include "lwip/prot/tcp.h"
 #include "lwip/tcp.h"
 #include "skiff_lwip_hooks.h"
+#include <arch/cpu.h>
+#include <arch/cpu_setup.h>
+#include <kernel/time.h>
 
 /* Would ip4_input() take a unicast packet for dest? (TCP ignores
  * broadcast and multicast.) */
@@ -150,13 +155,89 @@ int skiff_tcp_timewait_syn(struct pbuf *p, struct netif *inp)
 	return 0;
 }
 
-/* LWIP_HOOK_TCP_ISN (core lock held). Without a reopened connection, the
- * same as lwIP's tcp_next_iss() without the hook: a global counter that
- * grows by tcp_ticks (500 ms ticks since start) at each connection. */
+/*
+ * Initial sequence numbers as RFC 6528 §3 asks: ISN = M + F(4-tuple,
+ * secret), M a clock of 4 µs ticks and F a keyed hash (SipHash-2-4,
+ * Aumasson and Bernstein), so that numbers grow with time on one 4-tuple
+ * and cannot be guessed for another. The 128-bit key is drawn once, from
+ * RDRAND when the CPU has it, and is mixed with the TSC either way.
+ */
+static uint64_t isn_key[2];
+static bool isn_keyed;
+
+static uint64_t rotl(uint64_t x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND(v0, v1, v2, v3)                                               \
+	do {                                                                   \
+		v0 += v1;                                                      \
+		v1 = rotl(v1, 13) ^ v0;                                        \
+		v0 = rotl(v0, 32);                                             \
+		v2 += v3;                                                      \
+		v3 = rotl(v3, 16) ^ v2;                                        \
+		v0 += v3;                                                      \
+		v3 = rotl(v3, 21) ^ v0;                                        \
+		v2 += v1;                                                      \
+		v1 = rotl(v1, 17) ^ v2;                                        \
+		v2 = rotl(v2, 32);                                             \
+	} while (0)
+
+/* SipHash-2-4 of two 64-bit words (16 bytes, little-endian). */
+static uint64_t siphash_2w(const uint64_t k[2], uint64_t m0, uint64_t m1)
+{
+	uint64_t v0 = k[0] ^ 0x736f6d6570736575ULL;
+	uint64_t v1 = k[1] ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = k[0] ^ 0x6c7967656e657261ULL;
+	uint64_t v3 = k[1] ^ 0x7465646279746573ULL;
+	const uint64_t m[3] = { m0, m1, (uint64_t)16 << 56 };
+
+	for (int i = 0; i < 3; i++) {
+		v3 ^= m[i];
+		SIPROUND(v0, v1, v2, v3);
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m[i];
+	}
+	v2 ^= 0xff;
+	for (int i = 0; i < 4; i++)
+		SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static bool rdrand64(uint64_t *out)
+{
+	uint32_t a, b, c, d;
+	unsigned char ok;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(c & (1u << 30)))
+		return false;
+	for (int i = 0; i < 10; i++) {
+		__asm__ volatile("rdrand %0; setc %1" : "=r"(*out), "=qm"(ok));
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+static void isn_key_init(void)
+{
+	for (int i = 0; i < 2; i++) {
+		uint64_t r = 0;
+
+		rdrand64(&r);
+		isn_key[i] = r ^ rotl(rdtsc(), 17 * i + 7) ^ skiff_random();
+	}
+	isn_keyed = true;
+}
+
+/* LWIP_HOOK_TCP_ISN (core lock held). A reopened TIME-WAIT connection
+ * starts past the old one, as above; every other as RFC 6528 says. */
 u32_t skiff_tcp_isn(const ip_addr_t *local, u16_t lport,
 		    const ip_addr_t *remote, u16_t rport)
 {
-	static u32_t iss = 6510;
+	uint64_t m0, m1;
 
 	if (reopen.set && reopen.lport == lport && reopen.rport == rport &&
 	    ip4_addr_cmp(&reopen.local, ip_2_ip4(local)) &&
@@ -164,6 +245,10 @@ u32_t skiff_tcp_isn(const ip_addr_t *local, u16_t lport,
 		reopen.set = false;
 		return reopen.iss;
 	}
-	iss += tcp_ticks;
-	return iss;
+	if (!isn_keyed)
+		isn_key_init();
+	m0 = (uint64_t)ip4_addr_get_u32(ip_2_ip4(local)) |
+	     (uint64_t)ip4_addr_get_u32(ip_2_ip4(remote)) << 32;
+	m1 = (uint64_t)lport | (uint64_t)rport << 16;
+	return (u32_t)(time_ns() / 4000) + (u32_t)siphash_2w(isn_key, m0, m1);
 }
