@@ -1,7 +1,7 @@
 /*
  * Error numbers for kernel code: an action returns 0 or a negative one of
- * these. The values are Linux's (and newlib's), so they pass to apps as
- * they are.
+ * these. The values are newlib's (EDEADLK, ENOSYS and ETIMEDOUT differ
+ * from Linux's), so they pass to apps as they are.
  */
 #ifndef KERNEL_ERRNO_H
 #define KERNEL_ERRNO_H
@@ -15,8 +15,8 @@
 #define KERR_EINVAL 22
 #define KERR_ENOSPC 28
 #define KERR_ERANGE 34
-#define KERR_EDEADLK 35
-#define KERR_ENOSYS 38
-#define KERR_ETIMEDOUT 110
+#define KERR_EDEADLK 45
+#define KERR_ENOSYS 88
+#define KERR_ETIMEDOUT 116
 
 #endif
