@@ -106,6 +106,38 @@ static struct tcp_pcb *timewait_pcb(struct netif *inp, const ip4_addr_t *src,
 	return NULL;
 }
 
+/*
+ * At most TW_MAX connections in TIME-WAIT, as Linux's tcp_max_tw_buckets:
+ * the pools come from the heap (MEMP_MEM_MALLOC), so nothing else bounds
+ * them, and lwIP walks the whole list for every segment that matches no
+ * open connection, each new SYN among them. A server that closes first
+ * at 1,000 connections a second would hold 60,000, and slow down as it
+ * went. The list is newest first: past TW_MAX, the oldest are ended.
+ */
+#define TW_MAX 1024
+
+static void timewait_trim(void)
+{
+	static bool said;
+	struct tcp_pcb *pcb = tcp_tw_pcbs;
+	unsigned n = 1;
+
+	while (pcb && n < TW_MAX) {
+		pcb = pcb->next;
+		n++;
+	}
+	if (!pcb || !pcb->next)
+		return;
+	if (!said) {
+		said = true;
+		LWIP_PLATFORM_DIAG(("tcp: more than %d connections in "
+				    "TIME-WAIT; the oldest end early\n",
+				    TW_MAX));
+	}
+	while (pcb->next)
+		tcp_abort(pcb->next);
+}
+
 int skiff_tcp_timewait_syn(struct pbuf *p, struct netif *inp)
 {
 	const struct ip_hdr *iph = (const struct ip_hdr *)p->payload;
@@ -129,6 +161,7 @@ int skiff_tcp_timewait_syn(struct pbuf *p, struct netif *inp)
 		return 0;
 	if ((TCPH_FLAGS(&th) & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
 		return 0;
+	timewait_trim();
 	tcplen = (u16_t)(len - hlen);
 	if (TCPH_HDRLEN_BYTES(&th) < TCP_HLEN ||
 	    TCPH_HDRLEN_BYTES(&th) > tcplen)

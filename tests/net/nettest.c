@@ -8,6 +8,9 @@
  *                       count (the host side answers a byte count); the
  *                       connection is retried for S seconds (default 30)
  *                       while DHCP runs
+ *   churn N             N connections in turn to a local server that
+ *                       closes first (N >= 2000), the rate of the first
+ *                       and the last thousand
  *   serve PORT          a TCP echo server, one thread per connection,
  *                       until a client sends "quit\n" as a whole message
  *   reuse               on 127.0.0.1: a server closes first (its side
@@ -428,6 +431,79 @@ static int ping(const char *ip, int count)
 	return 0;
 }
 
+/* The server side of churn: accept, read the request, answer, close
+ * first (the server's side of each connection goes to TIME-WAIT). */
+static void *churn_server(void *arg)
+{
+	int ls = *(int *)arg;
+	char buf[64];
+
+	for (;;) {
+		int c = accept(ls, NULL, NULL);
+
+		if (c < 0)
+			return NULL;
+		if (read(c, buf, sizeof(buf)) > 0)
+			write(c, "ok\n", 3);
+		close(c);
+	}
+}
+
+static double secs_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* N connections one after another to a local server that closes first:
+ * the rate of the first and the last thousand shows whether the pile of
+ * TIME-WAIT connections slows the stack down. */
+static int churn(int n)
+{
+	struct sockaddr_in a = { 0 };
+	int ls = listen_on(INADDR_LOOPBACK, 7790);
+	double first = 0, last = 0;
+	struct timespec t0, t1;
+	pthread_t t;
+
+	if (n < 2000) {
+		printf("nettest: churn: at least 2000 connections\n");
+		return 1;
+	}
+	if (ls < 0)
+		return fail("churn listen");
+	pthread_create(&t, NULL, churn_server, &ls);
+	a.sin_family = AF_INET;
+	a.sin_port = htons(7790);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < n; i++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		char buf[8];
+
+		if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+		    write(c, "hi\n", 3) != 3 ||
+		    read(c, buf, sizeof(buf)) != 3) {
+			printf("nettest: churn: connection %d of %d: %s\n", i,
+			       n, strerror(errno));
+			return 1;
+		}
+		close(c);
+		if (i == 999)
+			first = 1000 / secs_since(&t0);
+		if (i == n - 1001)
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+	}
+	last = 1000 / secs_since(&t1);
+	printf("nettest: churn: %d connections closed by the server first; "
+	       "%.0f/s for the first thousand, %.0f/s for the last\n",
+	       n, first, last);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -454,6 +530,9 @@ int main(int argc, char **argv)
 					atol(argv[i + 3]),
 					secs ? atoi(argv[i + 4]) : 30);
 			i += secs ? 5 : 4;
+		} else if (strcmp(step, "churn") == 0 && left >= 1) {
+			rc = churn(atoi(argv[i + 1]));
+			i += 2;
 		} else if (strcmp(step, "reuse") == 0) {
 			rc = reuse();
 			i += 1;
@@ -468,7 +547,8 @@ int main(int argc, char **argv)
 	}
 	return 0;
 usage:
-	printf("nettest: usage: steps of loopback | reuse | ping IP N | "
-	       "connect IP PORT BYTES [SECONDS] | serve PORT\n");
+	printf("nettest: usage: steps of loopback | reuse | churn N | ping IP "
+	       "N | "
+	       "connect IP PORT BYTES [SECONDS] | churn N | serve PORT\n");
 	return 1;
 }

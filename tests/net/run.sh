@@ -13,17 +13,26 @@ net_free_port() {
 
 # Then "reuse": a client reconnects from the same port to a server whose
 # side is in TIME-WAIT (net/lwip/tcp_reuse.c), and a connect to a closed
-# port fails with ECONNREFUSED (lwIP's errno is the app's).
+# port fails with ECONNREFUSED (lwIP's errno is the app's). Then "churn":
+# 3000 connections that the server closes first; no more than 1024 stay
+# in TIME-WAIT (net/lwip/tcp_reuse.c).
 net_loopback_test() {
 	local log=$logs/net-loopback.log why
 	qemu_boot 60 "$log" -M q35 -m 256M -smp 2 -kernel "$(net_elf)" \
-		-append "-- loopback reuse"
+		-append "-- loopback reuse churn 3000"
 	if grep -q '^nettest: loopback tcp 1048576 bytes identical, udp ok' "$log"; then
 		t_pass "net: sockets over loopback (1 MiB TCP echo, UDP)"
 	else
 		t_fail "net: sockets over loopback" "$QEMU_WHY"
 		show_log "$log"
 		return
+	fi
+	if grep -q '^nettest: churn: 3000 connections' "$log" &&
+		grep -q '^tcp: more than 1024 connections in TIME-WAIT; the oldest end early' "$log"; then
+		t_pass "net: $(sed -n 's/\r$//; s/^nettest: churn: //p' "$log"), TIME-WAIT held to 1024"
+	else
+		t_fail "net: 3000 connections closed by the server first" \
+			"$(grep -m1 '^nettest: churn' "$log" | tr -d '\r')"
 	fi
 	if [ "$GUEST_STATUS" = 0 ] &&
 		grep -q '^nettest: reuse: .* past TIME-WAIT in .*closed port: Connection refused' "$log"; then
