@@ -6,13 +6,15 @@
 #
 #   bench/net.sh [--runs N] [--seconds N] [--mbytes N] [--workers N]
 #                [--smp "1 4"] [--host-ports] [--accel tcg|kvm] [--build DIR]
+#                [--guests "skiff linux"]
 #
 # Needs root (a network namespace and a tap device). Everything runs in
 # a namespace of its own, created here and deleted on exit: a persistent
 # tap device "tap0" with the host side 10.0.9.1/24, QEMU inside the
 # namespace on that tap, the guest at 10.0.9.2 (static). No traffic
 # leaves the namespace. The Linux guest comes from Debian's archive
-# (bench/lib/linux-guest.sh, cached under deps/linux-guest/).
+# (bench/lib/linux-guest.sh, cached under deps/linux-guest/); --guests skiff
+# measures the unikernel alone.
 #
 # Each guest is booted twice per vCPU count: once with "netbench sink"
 # for --runs transfers of --mbytes MB (10^6 bytes) from a host client,
@@ -41,12 +43,13 @@ seconds=5
 mbytes=100
 workers=8
 smps="1 4"
+guests="skiff linux"
 host_ports=0
 build=""
 args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--build | --seconds | --mbytes | --workers | --smp)
+	--build | --seconds | --mbytes | --workers | --smp | --guests)
 		[ $# -ge 2 ] || die "net: $1 needs a value"
 		case "$1" in
 		--build) build=$2 ;;
@@ -54,6 +57,7 @@ while [ $# -gt 0 ]; do
 		--mbytes) mbytes=$2 ;;
 		--workers) workers=$2 ;;
 		--smp) smps=$2 ;;
+		--guests) guests=$2 ;;
 		esac
 		shift 2
 		;;
@@ -65,6 +69,12 @@ bench_args ${args[@]+"${args[@]}"}
 case "$runs$seconds$mbytes$workers${smps// /}" in
 *[!0-9]* | "") die "net: --runs, --seconds, --mbytes, --workers and --smp take numbers" ;;
 esac
+for guest in $guests; do
+	case "$guest" in
+	skiff | linux) ;;
+	*) die "net: --guests takes skiff, linux or both, not $guest" ;;
+	esac
+done
 if [ "$runs" -lt 1 ] || [ "$runs" -gt 100 ]; then
 	die "net: --runs takes 1 to 100"
 fi
@@ -98,8 +108,12 @@ gcc -std=gnu11 -O2 -static -pthread -o "$work/netbench-linux" \
 	"$top/bench/netbench.c" || die "net: could not build the static netbench"
 gcc -std=gnu11 -O2 -pthread -o "$work/netclient" "$top/bench/netclient.c" ||
 	die "net: could not build the client"
-linux_guest_fetch
-linux_guest_initramfs "$work/netbench-linux" "$work/initrd.gz"
+case " $guests " in
+*" linux "*)
+	linux_guest_fetch
+	linux_guest_initramfs "$work/netbench-linux" "$work/initrd.gz"
+	;;
+esac
 
 ip netns add "$ns" || die "net: ip netns add $ns failed"
 if ! { ip -n "$ns" link set lo up &&
@@ -240,12 +254,13 @@ measure() {
 echo "TCP over a tap, QEMU $SKIFF_ACCEL ($($QEMU --version | head -n 1 | awk '{print $4}')), q35, 256 MiB, virtio-net-pci;"
 echo "medians of $runs runs: host->guest $mbytes MB per run, $workers clients for $seconds s per run$([ "$host_ports" = 0 ] || echo ", ports picked by the host")"
 echo "skiff: $image"
-echo "linux: Debian linux-image-$LINUX_GUEST_VERSION $LINUX_GUEST_PKGVER, busybox initramfs, netbench.c by $(gcc -dumpfullversion) -O2 -static"
+[ -z "${LINUX_GUEST_VERSION:-}" ] ||
+	echo "linux: Debian linux-image-$LINUX_GUEST_VERSION $LINUX_GUEST_PKGVER, busybox initramfs, netbench.c by $(gcc -dumpfullversion) -O2 -static"
 echo
 echo "| guest | vCPUs | QEMU start to ready, s (best of 2 boots) | host->guest MB/s | connections/s | rr errors |"
 echo "|---|---|---|---|---|---|"
 for smp in $smps; do
-	for guest in skiff linux; do
+	for guest in $guests; do
 		measure "$guest" "$smp"
 	done
 done

@@ -2,10 +2,19 @@
  * The network's start and lwIP's network interfaces on our devices
  * (net/netdev.h): one lwIP netif per device, configured by DHCP or by
  * the kernel options ip=, netmask=, gw=, mtu= and dns= (ip= turns DHCP
- * off). Frames go both ways without a copy: a received buffer becomes a
- * custom pbuf that gives it back to the driver when lwIP frees it, and a
- * pbuf chain to send becomes the driver's fragment list, referenced
- * until the device has read it.
+ * off). Frames go both ways without a copy: each buffer of a received
+ * frame becomes a custom pbuf of a chain, which gives it back to the
+ * driver when lwIP frees it, and a pbuf chain to send becomes the
+ * driver's fragment list, referenced until the device has read it.
+ *
+ * Received checksums: lwIP checks every one, except the TCP or UDP
+ * checksum of a whole (unfragmented) IPv4 packet, which is decided here
+ * in the driver's thread: good when the device vouches for it (it checked
+ * it, or the frame was made on the host with a partial checksum in the
+ * place it should be, as Linux takes CHECKSUM_PARTIAL), else computed
+ * here; a bad one is dropped and counted (rx_csum_bad). lwIP's own TCP
+ * and UDP checks are then turned off around that one frame, in the
+ * tcpip thread. Fragments keep lwIP's checks, which run after reassembly.
  *
  * net_start() runs in the app's main thread before main(): it starts the
  * tcpip thread and the interfaces and returns; DHCP completes in the
@@ -16,6 +25,8 @@
 #include "lwip/dhcp.h"
 #include "lwip/dns.h"
 #include "lwip/etharp.h"
+#include "lwip/inet_chksum.h"
+#include "lwip/prot/ip4.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcpip.h"
@@ -50,7 +61,12 @@ struct rx_pbuf {
 	struct pbuf_custom pc;
 	struct netdev *nd;
 	struct netdev_rxbuf *buf;
+	bool l4_good; /* first of a frame: TCP/UDP checksum known good */
 };
+
+#define ETH_HLEN 14
+#define ETHTYPE_IPV4 0x0800
+#define RX_LOG_INTERVAL_NS NSEC_PER_SEC
 
 static void rx_pbuf_free(struct pbuf *p)
 {
@@ -60,32 +76,186 @@ static void rx_pbuf_free(struct pbuf *p)
 	kfree(r);
 }
 
-static void dev_rx(struct netdev *nd, struct netdev_rxbuf *buf)
+static u16_t get16(const u8_t *p)
+{
+	return (u16_t)(p[0] << 8 | p[1]);
+}
+
+enum l4_verdict { L4_LWIP, L4_GOOD, L4_BAD };
+
+/*
+ * The TCP or UDP checksum of a frame whose pbuf chain is p: L4_LWIP when
+ * lwIP is to check as usual (not IPv4, not TCP or UDP, a fragment, a
+ * header lwIP will reject, or one not in the first buffer). *proto and
+ * *src are set for TCP and UDP.
+ */
+static enum l4_verdict l4_verdict(const struct netdev_rxframe *f,
+				  struct pbuf *p, u8_t *proto, ip4_addr_t *src)
+{
+	const u8_t *eth = p->payload, *ip = eth + ETH_HLEN;
+	u16_t hlen, tot, off, l4len, sum;
+	ip4_addr_t dst;
+
+	if (p->len < ETH_HLEN + IP_HLEN || get16(eth + 12) != ETHTYPE_IPV4 ||
+	    IPH_V((const struct ip_hdr *)ip) != 4)
+		return L4_LWIP;
+	hlen = (u16_t)((ip[0] & 0xf) * 4);
+	tot = get16(ip + 2);
+	if (hlen < IP_HLEN || ETH_HLEN + hlen + 8u > p->len || tot < hlen ||
+	    ETH_HLEN + (size_t)tot > p->tot_len)
+		return L4_LWIP;
+	if (get16(ip + 6) & (IP_MF | IP_OFFMASK))
+		return L4_LWIP;
+	*proto = ip[9];
+	if (*proto != IP_PROTO_TCP && *proto != IP_PROTO_UDP)
+		return L4_LWIP;
+	l4len = (u16_t)(tot - hlen);
+	if (l4len < (*proto == IP_PROTO_TCP ? 20 : 8))
+		return L4_LWIP;
+	memcpy(&src->addr, ip + 12, 4);
+	memcpy(&dst.addr, ip + 16, 4);
+	off = (u16_t)(ETH_HLEN + hlen);
+	switch (f->csum) {
+	case NETDEV_RX_CSUM_VALID:
+		return L4_GOOD;
+	case NETDEV_RX_CSUM_PARTIAL:
+		/* Partial where this packet's checksum is: the device has
+		 * validated it (virtio 1.1, 5.1.6.4.1). Anywhere else the
+		 * field holds a partial sum, which fails below. */
+		if (f->csum_start == off &&
+		    f->csum_offset == (*proto == IP_PROTO_TCP ? 16 : 6))
+			return L4_GOOD;
+		break;
+	case NETDEV_RX_CSUM_NONE:
+		break;
+	}
+	/* UDP without a checksum (RFC 768): lwIP does not check either. */
+	if (*proto == IP_PROTO_UDP && get16(eth + off + 6) == 0)
+		return L4_GOOD;
+	pbuf_remove_header(p, off);
+	sum = inet_chksum_pseudo_partial(p, *proto, l4len, l4len, src, &dst);
+	pbuf_add_header_force(p, off);
+	return sum == 0 ? L4_GOOD : L4_BAD;
+}
+
+static void log_csum_bad(struct skiff_netif *sn, u8_t proto,
+			 const ip4_addr_t *src)
+{
+	uint64_t now = time_ns();
+	char from[16];
+
+	sn->rx_csum_bad++;
+	if (now < sn->csum_log_at)
+		return;
+	sn->csum_log_at = now + RX_LOG_INTERVAL_NS;
+	ip4addr_ntoa_r(src, from, sizeof(from));
+	kprintf("net: %s: dropped a %s packet from %s with a bad checksum "
+		"(%llu so far)\n",
+		sn->nd->name, proto == IP_PROTO_TCP ? "TCP" : "UDP", from,
+		(unsigned long long)sn->rx_csum_bad);
+}
+
+/* Release a frame's buffers from nb on, which no pbuf holds yet. */
+static void release_from(struct netdev *nd, struct netdev_rxbuf *nb)
+{
+	while (nb) {
+		struct netdev_rxbuf *next = nb->next;
+
+		nd->ops->rx_release(nd, nb);
+		nb = next;
+	}
+}
+
+/* The driver's thread: the frame's buffers become a pbuf chain. */
+static void dev_rx(struct netdev *nd, const struct netdev_rxframe *f)
 {
 	struct skiff_netif *sn = nd->stack.ctx;
-	struct rx_pbuf *r = kmalloc(sizeof(*r));
-	struct pbuf *p;
+	struct pbuf *head = NULL, *tail = NULL;
+	struct netdev_rxbuf *nb = f->bufs;
+	u16_t left = (u16_t)f->len;
+	enum l4_verdict v;
+	ip4_addr_t src;
+	u8_t proto = 0;
 
-	if (!r || buf->len > 0xffff) {
-		kfree(r);
-		nd->ops->rx_release(nd, buf);
+	if (f->len > 0xffff)
+		goto err_release;
+	while (nb) {
+		struct netdev_rxbuf *next = nb->next;
+		struct rx_pbuf *r = kmalloc(sizeof(*r));
+		struct pbuf *p;
+
+		if (!r)
+			goto err_release;
+		r->nd = nd;
+		r->buf = nb;
+		r->l4_good = false;
+		r->pc.custom_free_function = rx_pbuf_free;
+		p = pbuf_alloced_custom(PBUF_RAW, (u16_t)nb->len, PBUF_REF,
+					&r->pc, nb->data, (u16_t)nb->len);
+		if (!p) {
+			kfree(r);
+			goto err_release;
+		}
+		p->next = NULL;
+		if (tail)
+			tail->next = p;
+		else
+			head = p;
+		tail = p;
+		nb = next;
+	}
+	/* A chain's tot_len counts the pbufs after each. */
+	for (struct pbuf *q = head; q; q = q->next) {
+		q->tot_len = left;
+		left = (u16_t)(left - q->len);
+	}
+	v = l4_verdict(f, head, &proto, &src);
+	if (v == L4_BAD) {
+		log_csum_bad(sn, proto, &src);
+		pbuf_free(head);
 		sn->rx_dropped++;
 		return;
 	}
-	r->nd = nd;
-	r->buf = buf;
-	r->pc.custom_free_function = rx_pbuf_free;
-	p = pbuf_alloced_custom(PBUF_RAW, (u16_t)buf->len, PBUF_REF, &r->pc,
-				buf->data, (u16_t)buf->len);
-	if (!p) {
-		rx_pbuf_free(&r->pc.pbuf);
-		sn->rx_dropped++;
-		return;
-	}
-	if (sn->nif.input(p, &sn->nif) != ERR_OK) {
-		pbuf_free(p);
+	((struct rx_pbuf *)head)->l4_good = v == L4_GOOD;
+	if (sn->nif.input(head, &sn->nif) != ERR_OK) {
+		pbuf_free(head);
 		sn->rx_dropped++;
 	}
+	return;
+
+err_release:
+	if (head)
+		pbuf_free(head);
+	release_from(nd, nb);
+	sn->rx_dropped++;
+}
+
+/*
+ * The tcpip thread, for each received frame: lwIP's TCP and UDP checks
+ * are off while it handles a frame whose checksum is known good (no other
+ * packet reaches them meanwhile: only a fragment completes a reassembly,
+ * and fragments are never marked good), and on for everything else.
+ */
+static err_t eth_input(struct pbuf *p, struct netif *n)
+{
+	struct rx_pbuf *r = (struct rx_pbuf *)p;
+	err_t err;
+
+	if (!(p->flags & PBUF_FLAG_IS_CUSTOM) ||
+	    r->pc.custom_free_function != rx_pbuf_free || !r->l4_good)
+		return ethernet_input(p, n);
+	NETIF_SET_CHECKSUM_CTRL(n, NETIF_CHECKSUM_ENABLE_ALL &
+					   ~(NETIF_CHECKSUM_CHECK_TCP |
+					     NETIF_CHECKSUM_CHECK_UDP));
+	err = ethernet_input(p, n);
+	NETIF_SET_CHECKSUM_CTRL(n, NETIF_CHECKSUM_ENABLE_ALL);
+	return err;
+}
+
+/* netif->input, in the driver's thread: on to the tcpip thread. */
+static err_t nif_input(struct pbuf *p, struct netif *n)
+{
+	return tcpip_inpkt(p, n, eth_input);
 }
 
 /* --- transmit --- */
@@ -294,7 +464,7 @@ static void setup_netif(void *arg)
 	struct skiff_netif *sn = arg;
 
 	netif_add(&sn->nif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4, sn,
-		  netif_init_cb, tcpip_input);
+		  netif_init_cb, nif_input);
 	netif_set_status_callback(&sn->nif, status_cb);
 	if (netdev_start(sn->nd) < 0)
 		kprintf("net: %s: the driver would not start\n", sn->nd->name);

@@ -29,6 +29,8 @@ struct skiff_netif {
 	uint64_t config_start;
 	bool configured, is_static;
 	uint64_t rx_dropped, tx_dropped;
+	uint64_t rx_csum_bad; /* TCP/UDP checksums found bad (dropped) */
+	uint64_t csum_log_at; /* when the next such drop may be logged */
 	/* From the last DHCPACK: option 26 and option 121. */
 	uint16_t dhcp_mtu;
 	bool have_routes;

@@ -1,6 +1,6 @@
 /*
  * virtio-net (virtio 1.1, section 5.1) over the PCI transport: one receive
- * queue (0) and one transmit queue (1), no offloads. QEMU:
+ * queue (0) and one transmit queue (1), receive offloads only. QEMU:
  *
  *   -netdev user,id=n0 -device virtio-net-pci,netdev=n0
  *
@@ -21,10 +21,23 @@
  * which rx_release changes from any thread) by rx_lock.
  *
  * Receive buffers: each holds the virtio-net header and one whole frame
- * (mtu + 18 bytes), so a frame never spans buffers even with
- * VIRTIO_NET_F_MRG_RXBUF. Every buffer is in exactly one place: posted
- * in the ring, lent to the stack, or on the free list; the counts of the
- * three always add up to the buffers allocated.
+ * of the MTU (mtu + 18 bytes). With VIRTIO_NET_F_MRG_RXBUF a frame may
+ * still span several (num_buffers, section 5.1.6.4): they go to the
+ * stack together as one frame, one buffer after another, with no copy.
+ * Every buffer is in exactly one place: posted in the ring, lent to the
+ * stack, or on the free list; the counts of the three always add up to
+ * the buffers allocated.
+ *
+ * Receive offloads (section 5.1.6.4), when the device offers them:
+ * VIRTIO_NET_F_GUEST_CSUM (the header says the TCP or UDP checksum was
+ * checked, DATA_VALID, or is only partial because the host made the
+ * frame, NEEDS_CSUM; the device must have validated it either way) and,
+ * with MRG_RXBUF, VIRTIO_NET_F_GUEST_TSO4 (a TCP/IPv4 segment of up to
+ * 64 KiB, the host's segments merged). The stack is told per frame
+ * (struct netdev_rxframe) and checks everything not vouched for. No ECN
+ * (lwIP does not use it), no UFO and no TSO6 (no IPv6); nothing is
+ * offloaded on transmit. The kernel option virtio-net.offload=off takes
+ * none.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,7 +48,9 @@
 #include <arch/cpu.h>
 #include <arch/interrupt.h>
 #include <kernel/console.h>
+#include <kernel/cmdline.h>
 #include <kernel/errno.h>
+#include <kernel/kernel.h>
 #include <kernel/lib.h>
 #include <kernel/mm.h>
 #include <kernel/pci.h>
@@ -49,8 +64,10 @@
 #define VIRTIO_ID_NET 1
 
 /* Feature bits (section 5.1.3). */
+#define VIRTIO_NET_F_GUEST_CSUM 1
 #define VIRTIO_NET_F_MTU 3
 #define VIRTIO_NET_F_MAC 5
+#define VIRTIO_NET_F_GUEST_TSO4 7
 #define VIRTIO_NET_F_MRG_RXBUF 15
 #define VIRTIO_NET_F_STATUS 16
 
@@ -93,6 +110,12 @@ _Static_assert(offsetof(struct virtio_net_hdr, num_buffers) == 10,
 	       "num_buffers");
 _Static_assert(sizeof(struct virtio_net_hdr) == 12, "virtio_net_hdr size");
 #define VNET_HDR_LEN_LEGACY 10
+
+/* virtio_net_hdr.flags and gso_type (section 5.1.6). */
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM BIT(0)
+#define VIRTIO_NET_HDR_F_DATA_VALID BIT(1)
+#define VIRTIO_NET_HDR_GSO_NONE 0
+#define VIRTIO_NET_HDR_GSO_TCPV4 1
 
 #define VNET_RXQ 0
 #define VNET_TXQ 1
@@ -272,8 +295,10 @@ static const struct {
 	unsigned bit;
 	const char *name;
 } feature_names[] = {
+	{ VIRTIO_NET_F_GUEST_CSUM, "GUEST_CSUM" },
 	{ VIRTIO_NET_F_MTU, "MTU" },
 	{ VIRTIO_NET_F_MAC, "MAC" },
+	{ VIRTIO_NET_F_GUEST_TSO4, "GUEST_TSO4" },
 	{ VIRTIO_NET_F_MRG_RXBUF, "MRG_RXBUF" },
 	{ VIRTIO_NET_F_STATUS, "STATUS" },
 	{ VIRTIO_F_EVENT_IDX, "EVENT_IDX" },
@@ -299,9 +324,24 @@ static bool has(const struct virtio_net *vn, unsigned bit)
 	return (vn->features & BIT(bit)) != 0;
 }
 
+/* The kernel option virtio-net.offload: on (the default) or off. */
+static bool offload_wanted(void)
+{
+	const char *v = cmdline_option(kernel_cmdline(), "virtio-net.offload");
+
+	if (!v || strcmp(v, "on") == 0 || strcmp(v, "1") == 0)
+		return true;
+	if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
+		return false;
+	kprintf("virtio-net: virtio-net.offload=%s: not on or off; on\n", v);
+	return true;
+}
+
 /*
- * Section 3.1.1 steps 4-6. We take no offloads: every frame is whole and
- * checksummed by the stack. VIRTIO_F_ACCESS_PLATFORM is accepted because
+ * Section 3.1.1 steps 4-6. Receive offloads only (see the top of the
+ * file): GUEST_TSO4 needs GUEST_CSUM (section 5.1.3.1) and, here,
+ * MRG_RXBUF, without which every buffer would have to hold 64 KiB
+ * (section 5.1.6.3.1). VIRTIO_F_ACCESS_PLATFORM is accepted because
  * there is no IOMMU to program: the addresses we give are the physical
  * ones either way. A field of the device configuration that the device's
  * configuration space is too short to hold is not asked for.
@@ -311,8 +351,10 @@ static int negotiate(struct virtio_net *vn)
 	uint64_t want = BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) |
 			BIT(VIRTIO_NET_F_MTU) | BIT(VIRTIO_NET_F_MRG_RXBUF) |
 			BIT(VIRTIO_F_EVENT_IDX);
+	uint64_t offload =
+		BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_NET_F_GUEST_TSO4);
 	uint32_t cfg_len = vp_config_len(&vn->vp);
-	char names[96];
+	char names[128];
 
 	vn->offered = vp_get_features(&vn->vp);
 	if (vn->vp.modern) {
@@ -334,7 +376,12 @@ static int negotiate(struct virtio_net *vn)
 	if (cfg_len < offsetof(struct virtio_net_config, mac) + 6)
 		want &= ~BIT(VIRTIO_NET_F_MAC);
 
+	if (offload_wanted())
+		want |= offload;
 	vn->features = vn->offered & want;
+	if (!(vn->features & BIT(VIRTIO_NET_F_GUEST_CSUM)) ||
+	    !(vn->features & BIT(VIRTIO_NET_F_MRG_RXBUF)))
+		vn->features &= ~BIT(VIRTIO_NET_F_GUEST_TSO4);
 	vp_set_features(&vn->vp, vn->features);
 	if (vp_features_ok(&vn->vp) < 0) {
 		kprintf("virtio-net: %s: device did not accept features "
@@ -347,6 +394,8 @@ static int negotiate(struct virtio_net *vn)
 		has(vn, VIRTIO_F_VERSION_1) || has(vn, VIRTIO_NET_F_MRG_RXBUF)
 			? sizeof(struct virtio_net_hdr)
 			: VNET_HDR_LEN_LEGACY;
+	vn->nd.rx_csum = has(vn, VIRTIO_NET_F_GUEST_CSUM);
+	vn->nd.rx_gso = has(vn, VIRTIO_NET_F_GUEST_TSO4);
 	feature_string(vn->features, names, sizeof(names));
 	klog(LOG_DEBUG,
 	     "virtio-net: %s: features offered %#llx, accepted %#llx (%s), "
@@ -799,92 +848,223 @@ static void rx_recycle(struct virtio_net *vn, struct vnet_rxbuf *b)
 static void mark_broken(struct virtio_net *vn, const char *why);
 
 /*
- * Check one used receive buffer of 'len' bytes: false, for the caller to
- * recycle it, unless it holds exactly one good frame.
+ * The header of a frame's first buffer, checked (section 5.1.6.4): what
+ * it says of the checksum and of segmentation, into f. False, with the
+ * reason logged, for a header we did not allow the device to send.
  */
-static bool rx_check(struct virtio_net *vn, struct vnet_rxbuf *b, uint32_t len)
+static bool rx_parse_hdr(struct virtio_net *vn, const struct virtio_net_hdr *h,
+			 struct netdev_rxframe *f)
+{
+	f->csum = NETDEV_RX_CSUM_NONE;
+	f->gso_size = 0;
+	if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		/* ECN (0x80), UDP, TCPv6: not negotiated. */
+		if (h->gso_type != VIRTIO_NET_HDR_GSO_TCPV4 ||
+		    !has(vn, VIRTIO_NET_F_GUEST_TSO4)) {
+			rx_malformed(vn, "gso_type %#x not negotiated",
+				     h->gso_type);
+			return false;
+		}
+		f->gso_size = h->gso_size ? h->gso_size : 1;
+	}
+	/* Without GUEST_CSUM the flags must be 0 and mean nothing. */
+	if (!has(vn, VIRTIO_NET_F_GUEST_CSUM))
+		return true;
+	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		f->csum = NETDEV_RX_CSUM_PARTIAL;
+		f->csum_start = h->csum_start;
+		f->csum_offset = h->csum_offset;
+	} else if (h->flags & VIRTIO_NET_HDR_F_DATA_VALID) {
+		f->csum = NETDEV_RX_CSUM_VALID;
+	}
+	return true;
+}
+
+/* Give back the buffers of a frame not handed to the stack. */
+static void rx_recycle_frame(struct virtio_net *vn, struct netdev_rxbuf *nb)
+{
+	while (nb) {
+		struct netdev_rxbuf *next = nb->next;
+
+		rx_recycle(vn, nb->driver);
+		nb = next;
+	}
+}
+
+/* The next used receive buffer, or NULL; thread context. */
+static struct vnet_rxbuf *rx_get(struct virtio_net *vn, uint32_t *len)
+{
+	void *cookie;
+	uint64_t flags;
+	int r = virtq_get(&vn->rxq, &cookie, len);
+
+	if (r == 0)
+		return NULL;
+	if (r < 0) {
+		mark_broken(vn, "receive queue returned a buffer it did not "
+				"have");
+		return NULL;
+	}
+	flags = spin_lock_irqsave(&vn->rx_lock);
+	vn->rx_posted--;
+	spin_unlock_irqrestore(&vn->rx_lock, flags);
+	return cookie;
+}
+
+/*
+ * Gather the frame that starts with used buffer b ('len' bytes used),
+ * into f: the first buffer's header says how many buffers it spans
+ * (num_buffers, with MRG_RXBUF), and the device marks them all used
+ * together (section 5.1.6.4). False, with the buffers recycled, unless
+ * it is one good frame. The device's thread.
+ */
+static bool rx_gather(struct virtio_net *vn, struct vnet_rxbuf *b, uint32_t len,
+		      struct netdev_rxframe *f)
 {
 	const struct virtio_net_hdr *h = (const void *)rxbuf_hdr(vn, b);
-	uint32_t frame;
+	struct netdev_rxbuf *tail = &b->nb;
+	unsigned nbufs = 1, want = 1;
+	size_t limit;
 
-	if (vn->rx_skip) {
-		/* A later part of a frame we already dropped. */
-		vn->rx_skip--;
-		return false;
-	}
+	b->nb.next = NULL;
 	if (len < vn->hdr_len || len > vn->rx_len) {
 		rx_malformed(vn, "%u bytes used of a %u-byte buffer", len,
 			     vn->rx_len);
+		rx_recycle(vn, b);
 		return false;
 	}
-	if (has(vn, VIRTIO_NET_F_MRG_RXBUF) && h->num_buffers != 1) {
-		unsigned more = h->num_buffers ? h->num_buffers - 1u : 0;
-
-		/* Never skip more than could still be in the ring. */
-		vn->rx_skip = more < vn->rx_posted ? more : vn->rx_posted;
-		rx_malformed(vn, "spread over %u buffers", h->num_buffers);
-		return false;
-	}
-	frame = len - vn->hdr_len;
-	if (frame < ETH_HLEN) {
-		rx_malformed(vn, "length %u < %u", frame, ETH_HLEN);
-		return false;
-	}
-	if (frame > vn->nd.mtu + ETH_HLEN_MAX) {
-		rx_malformed(vn, "length %u > %u", frame,
-			     vn->nd.mtu + ETH_HLEN_MAX);
-		return false;
+	if (has(vn, VIRTIO_NET_F_MRG_RXBUF)) {
+		want = h->num_buffers;
+		if (want == 0 || want - 1u > vn->rx_posted) {
+			/* Never skip more than could still be in the ring. */
+			vn->rx_skip = want ? vn->rx_posted : 0;
+			rx_malformed(vn, "num_buffers %u, %u posted", want,
+				     vn->rx_posted);
+			rx_recycle(vn, b);
+			return false;
+		}
 	}
 	b->nb.data = rxbuf_hdr(vn, b) + vn->hdr_len;
-	b->nb.len = frame;
-	return true;
+	b->nb.len = len - vn->hdr_len;
+	f->bufs = &b->nb;
+	f->len = b->nb.len;
+	/* The header is read before the later buffers are recycled. */
+	if (!rx_parse_hdr(vn, h, f)) {
+		vn->rx_skip = want - 1u;
+		rx_recycle(vn, b);
+		return false;
+	}
+	while (nbufs < want) {
+		struct vnet_rxbuf *m = rx_get(vn, &len);
+
+		if (!m) {
+			bool broken =
+				__atomic_load_n(&vn->broken, __ATOMIC_ACQUIRE);
+
+			vn->rx_skip = broken ? 0 : want - nbufs;
+			rx_malformed(vn, "%u of its %u buffers used", nbufs,
+				     want);
+			rx_recycle_frame(vn, f->bufs);
+			return false;
+		}
+		m->nb.next = NULL;
+		m->nb.data = rxbuf_hdr(vn, m);
+		m->nb.len = len;
+		tail->next = &m->nb;
+		tail = &m->nb;
+		nbufs++;
+		f->len += len;
+		if (len > vn->rx_len) {
+			vn->rx_skip = want - nbufs;
+			rx_malformed(vn, "%u bytes used of a %u-byte buffer",
+				     len, vn->rx_len);
+			rx_recycle_frame(vn, f->bufs);
+			return false;
+		}
+	}
+	f->nbufs = nbufs;
+	limit = f->gso_size ? NETDEV_RX_FRAME_MAX : vn->nd.mtu + ETH_HLEN_MAX;
+	if (f->len < ETH_HLEN || f->bufs->len < ETH_HLEN) {
+		rx_malformed(vn, "length %zu < %u", f->len, ETH_HLEN);
+	} else if (f->len > limit) {
+		if (nbufs > 1)
+			rx_malformed(vn,
+				     "length %zu > %zu, spread over %u "
+				     "buffers",
+				     f->len, limit, nbufs);
+		else
+			rx_malformed(vn, "length %zu > %zu", f->len, limit);
+	} else if (f->csum == NETDEV_RX_CSUM_PARTIAL &&
+		   (size_t)f->csum_start + f->csum_offset + 2 > f->len) {
+		rx_malformed(vn, "checksum at %u + %u past the end (%zu)",
+			     f->csum_start, f->csum_offset, f->len);
+	} else {
+		return true;
+	}
+	rx_recycle_frame(vn, f->bufs);
+	return false;
+}
+
+/* Lend a gathered frame's buffers to the stack and hand it over. */
+static void rx_deliver(struct virtio_net *vn, struct netdev_rxframe *f)
+{
+	struct netdev_stats *st = &vn->nd.stats;
+	uint64_t flags = spin_lock_irqsave(&vn->rx_lock);
+
+	for (struct netdev_rxbuf *nb = f->bufs; nb; nb = nb->next) {
+		struct vnet_rxbuf *b = nb->driver;
+
+		b->state = VNET_RXB_LENT;
+		vn->rx_lent++;
+	}
+	spin_unlock_irqrestore(&vn->rx_lock, flags);
+	st->rx_packets++;
+	st->rx_bytes += f->len;
+	if (f->gso_size)
+		st->rx_gso++;
+	if (f->csum == NETDEV_RX_CSUM_VALID)
+		st->rx_csum_valid++;
+	else if (f->csum == NETDEV_RX_CSUM_PARTIAL)
+		st->rx_csum_partial++;
+	vn->nd.stack.rx(&vn->nd, f);
 }
 
 /*
  * Hand the frames the device has written to the stack. The device's
- * thread only; refills every VNET_RX_BATCH frames so that a long burst
+ * thread only; refills every VNET_RX_BATCH buffers so that a long burst
  * does not drain the ring.
  */
 static void virtio_net_rx_poll(struct virtio_net *vn)
 {
 	bool started = __atomic_load_n(&vn->started, __ATOMIC_ACQUIRE);
-	unsigned n = 0;
+	unsigned n = 0, next_fill = VNET_RX_BATCH;
 
 	for (unsigned budget = vn->rxq.size; budget; budget--) {
+		struct netdev_rxframe f;
 		struct vnet_rxbuf *b;
-		void *cookie;
 		uint32_t len;
-		uint64_t flags;
-		int r = virtq_get(&vn->rxq, &cookie, &len);
 
-		if (r == 0)
+		b = rx_get(vn, &len);
+		if (!b)
 			break;
-		if (r < 0) {
-			mark_broken(vn, "receive queue returned a buffer it "
-					"did not have");
-			return;
-		}
-		b = cookie;
-		flags = spin_lock_irqsave(&vn->rx_lock);
-		vn->rx_posted--;
-		spin_unlock_irqrestore(&vn->rx_lock, flags);
-
-		if (!rx_check(vn, b, len)) {
+		n++;
+		if (vn->rx_skip) {
+			/* A later part of a frame we already dropped. */
+			vn->rx_skip--;
 			rx_recycle(vn, b);
-		} else if (!started) {
-			vn->nd.stats.rx_dropped++;
-			rx_recycle(vn, b);
-		} else {
-			flags = spin_lock_irqsave(&vn->rx_lock);
-			b->state = VNET_RXB_LENT;
-			vn->rx_lent++;
-			spin_unlock_irqrestore(&vn->rx_lock, flags);
-			vn->nd.stats.rx_packets++;
-			vn->nd.stats.rx_bytes += b->nb.len;
-			vn->nd.stack.rx(&vn->nd, &b->nb);
+		} else if (rx_gather(vn, b, len, &f)) {
+			n += f.nbufs - 1;
+			if (!started) {
+				vn->nd.stats.rx_dropped++;
+				rx_recycle_frame(vn, f.bufs);
+			} else {
+				rx_deliver(vn, &f);
+			}
 		}
-		if (++n % VNET_RX_BATCH == 0)
+		if (n >= next_fill) {
 			virtio_net_rx_fill(vn);
+			next_fill = n + VNET_RX_BATCH;
+		}
 	}
 }
 
@@ -1398,10 +1578,13 @@ int virtio_net_attach(struct pci_dev *d)
 	ksem_post(&vn->wake);
 	d->claimed = true;
 	kprintf("virtio-net: %s: %02x:%02x:%02x:%02x:%02x:%02x, %s, rx/tx "
-		"queues %u/%u, %s, mtu %u, link %s\n",
+		"queues %u/%u, %s, mtu %u, rx offloads %s, link %s\n",
 		nd->name, nd->mac[0], nd->mac[1], nd->mac[2], nd->mac[3],
 		nd->mac[4], nd->mac[5], nd->mode, vn->rxq.size, vn->txq.size,
 		intr_mode_name[vn->intr_mode], nd->mtu,
+		nd->rx_gso    ? "csum+tso4"
+		: nd->rx_csum ? "csum"
+			      : "none",
 		nd->link_up ? "up" : "down");
 	return 0;
 

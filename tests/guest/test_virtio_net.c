@@ -93,14 +93,15 @@ static void make_arp_request(struct arp_req *r, const uint8_t mac[6])
 }
 
 /* The driver's thread. */
-static void t_rx(struct netdev *nd, struct netdev_rxbuf *buf)
+static void t_rx(struct netdev *nd, const struct netdev_rxframe *fr)
 {
 	struct tnet *tn = nd->stack.ctx;
+	struct netdev_rxbuf *buf = fr->bufs, *next;
 	const uint8_t *f = buf->data;
 
 	tn->rx_frames++;
-	if (buf->len > tn->rx_max)
-		tn->rx_max = buf->len;
+	if (fr->len > tn->rx_max)
+		tn->rx_max = fr->len;
 	if (buf->len >= 14 + ARP_LEN && get16(f + 12) == 0x0806 &&
 	    get16(f + 14 + 6) == 2 && get32(f + 14 + 14) == GATEWAY_IP) {
 		if (memcmp(f, nd->mac, 6) != 0 ||
@@ -111,11 +112,13 @@ static void t_rx(struct netdev *nd, struct netdev_rxbuf *buf)
 		__atomic_fetch_add(&tn->arp_replies, 1, __ATOMIC_RELEASE);
 		ksem_post(&tn->reply);
 	}
-	if (tn->hold && tn->held < HOLD_MAX) {
-		tn->held_bufs[tn->held++] = buf;
-		return;
+	for (; buf; buf = next) {
+		next = buf->next;
+		if (tn->hold && tn->held < HOLD_MAX)
+			tn->held_bufs[tn->held++] = buf;
+		else
+			nd->ops->rx_release(nd, buf);
 	}
-	nd->ops->rx_release(nd, buf);
 }
 
 static void t_tx_done(struct netdev *nd, void *cookie)

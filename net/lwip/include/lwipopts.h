@@ -8,7 +8,7 @@
  *
  * Sized for a busy HTTP server: hundreds of connections, a 64 KiB window
  * with window scaling, and checksums checked in software on receive
- * (nothing is offloaded to the device).
+ * unless the device vouches for them (net/lwip/netif.c).
  */
 #ifndef SKIFF_LWIPOPTS_H
 #define SKIFF_LWIPOPTS_H
@@ -128,7 +128,9 @@
 #define LWIP_TCPIP_TIMEOUT 1
 #define LWIP_FIONREAD_LINUXMODE 1
 
-/* Checksums: generated and checked in software. */
+/* Checksums: generated in software, and checked in software unless the
+ * device vouches for a frame's: netif.c then turns the TCP and UDP checks
+ * off around that one frame, through the per-netif control. */
 #define CHECKSUM_GEN_IP 1
 #define CHECKSUM_GEN_UDP 1
 #define CHECKSUM_GEN_TCP 1
@@ -137,6 +139,7 @@
 #define CHECKSUM_CHECK_UDP 1
 #define CHECKSUM_CHECK_TCP 1
 #define CHECKSUM_CHECK_ICMP 1
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
 
 /* lwIP's hooks: cloud DHCP, the interface MTU (option 26) and classless
  * static routes (option 121), net/lwip/dhcp_cloud.c; a SYN that reopens a
