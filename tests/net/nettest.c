@@ -257,10 +257,10 @@ static int reuse(void)
 		if (read(c, &b, 1) != 0)
 			return fail("reuse: end of file");
 		close(c);
-		/* The client's side goes away with the server's last ACK;
-		 * lwIP's initial sequence numbers grow by its 500 ms ticks
-		 * at each connection, and the next SYN's must be beyond the
-		 * old one's FIN: 1.5 s gives both, even right after boot. */
+		/* The client's side goes away with the server's last ACK,
+		 * and the next SYN's sequence number must be beyond the old
+		 * connection's FIN: initial sequence numbers follow a 4 us
+		 * clock (RFC 6528), so 1.5 s puts it 375,000 further. */
 		usleep(1500 * 1000);
 	}
 	close(ls);
