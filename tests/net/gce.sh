@@ -354,6 +354,45 @@ gce_positive() {
 	gce_pcap_drop "$fails"
 }
 
+# gce_echo SMP: the echo server's disk.raw (tests/e2e/echo.sh) booted as
+# GCE runs it: pc, SeaBIOS, the disk on virtio-scsi, a legacy-only NIC,
+# this network; the HTTP checks from the peer, past the gateway.
+gce_echo() {
+	local smp=$1 name=echo-gce-${1}cpu qemu_pid out fails=$T_FAILED
+	log=$logs/gce-$name.log
+	gce_frames_start "$name"
+	# shellcheck disable=SC2046
+	qemu_boot 300 "$log" -M pc -m 128M -smp "$smp" \
+		$(gce_nic ",disable-modern=on") \
+		-device virtio-scsi-pci,id=scsi0 \
+		-drive "if=none,id=d0,format=raw,readonly=on,file=$(echo_img)" \
+		-device scsi-hd,drive=d0,bus=scsi0.0 &
+	qemu_pid=$!
+	gce_bg "$qemu_pid"
+	if ! gce_in pe timeout 150 "$GCE_PY" "$top/tests/e2e/http_wait.py" \
+		"$GCE_GUEST" 8000 120; then
+		t_fail "gce-net[$name]: the server answers GET /hello" \
+			"no 200 within 120 s"
+		show_log "$log"
+	else
+		gce_lease_check "$name" 1460 "$GCE_GW"
+		out=$(gce_in pe timeout 240 "$GCE_PY" "$top/tests/echo/check.py" \
+			--host "$GCE_GUEST" --port 8000 --remote-addr-ip "$GCE_PEER" 2>&1)
+		if [ $? = 0 ]; then
+			t_pass "gce-net[$name]: $(echo "$out" | tail -n 1)"
+		else
+			t_fail "gce-net[$name]: the HTTP checks" "$(echo "$out" | tail -n 15)"
+			show_log "$log" 30
+		fi
+	fi
+	gce_qemu_kill
+	wait "$qemu_pid" 2>/dev/null
+	GCE_PIDS=${GCE_PIDS/ $qemu_pid / }
+	gce_frames_stop
+	gce_frames_check "$name"
+	gce_pcap_drop "$fails"
+}
+
 # Without option 121 the /32 lease has no gateway: connect must fail.
 gce_no_routes() {
 	local name=no-routes fails=$T_FAILED
@@ -632,6 +671,12 @@ run_gce_net_tests() {
 		# bad frames from the link.
 		gce_dhcp_late
 		gce_faults
+		# The tutorial's app as GCE runs it (tests/e2e/echo.sh made
+		# the image, when the echo server was built).
+		if [ -f "$(echo_img)" ]; then
+			gce_echo 1
+			gce_echo 4
+		fi
 	fi
 	gce_cleanup
 	trap - EXIT INT TERM HUP
