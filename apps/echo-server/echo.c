@@ -45,7 +45,7 @@ enum echo_route echo_route(const struct http_request *r, struct sbuf *location)
 						  : ROUTE_NOT_FOUND;
 	url_clean_path(&clean, path, path_len);
 	same = !clean.oom && clean.len == path_len &&
-	       memcmp(clean.p, path, path_len) == 0;
+	       (path_len == 0 || memcmp(clean.p, path, path_len) == 0);
 	if (!same) {
 		/* url.URL{Path: clean, RawQuery: ...}.String() */
 		url_escape(location, clean.p, clean.len, URL_PATH);

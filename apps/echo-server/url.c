@@ -295,7 +295,7 @@ static int set_path(struct go_url *u, const char *p, size_t n)
 	if (unescape_dup(&u->path, &u->path_len, p, n, URL_PATH) < 0)
 		return -1;
 	url_escape(&esc, u->path, u->path_len, URL_PATH);
-	same = !esc.oom && esc.len == n && memcmp(esc.p, p, n) == 0;
+	same = !esc.oom && esc.len == n && (n == 0 || memcmp(esc.p, p, n) == 0);
 	sbuf_free(&esc);
 	if (!same) {
 		u->raw_path = dup_n(p, n);
@@ -429,7 +429,7 @@ void url_escaped_path(struct sbuf *b, const struct go_url *u)
 		bool same = url_unescape(&p, u->raw_path, strlen(u->raw_path),
 					 URL_PATH, NULL) == 0 &&
 			    !p.oom && p.len == path_len &&
-			    memcmp(p.p, path, p.len) == 0;
+			    (p.len == 0 || memcmp(p.p, path, p.len) == 0);
 
 		sbuf_free(&p);
 		if (same) {
@@ -672,6 +672,8 @@ int url_media_type(const char *v, size_t n, bool *is_form, struct sbuf *err)
 	int ret = -1;
 
 	*is_form = false;
+	if (!sbuf_reserve(&mt, bn + 1))
+		goto out;
 	/* strings.ToLower then TrimSpace. Only two non-ASCII runes lower
 	 * to ASCII (U+0130 to 'i', U+212A to 'k'); others stay non-token
 	 * bytes, which is all the checks below look at. */

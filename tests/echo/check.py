@@ -16,6 +16,8 @@ is 1 MiB), an idle connection does not block others, and 200 parallel
 clients are all answered, after which the server still answers.
 
   check.py --host 127.0.0.1 --port 8000 [--remote-addr-ip IP] [-k NAME]
+  check.py --spawn build/apps/echo-server/echo-server-native
+                    (starts it on a free loopback port, checks, stops it)
   check.py --record expected.json --port N     (against the Go server)
 
 Exit status 0 when every check passed. Python 3 standard library only;
@@ -26,6 +28,7 @@ import json
 import os
 import re
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -475,10 +478,47 @@ def check_parallel(host, port, n=200):
     return None if status.startswith("HTTP/1.1 200") else "after: " + status
 
 
+def spawn_and_check(a):
+    """Start the server on a free port, run this script against it."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    srv = subprocess.Popen([a.spawn, str(port)], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                break
+            except OSError:
+                if srv.poll() is not None or time.monotonic() > deadline:
+                    print("FAIL the server did not start")
+                    return 1
+                time.sleep(0.05)
+        args = [sys.executable, os.path.abspath(__file__), "--host",
+                "127.0.0.1", "--port", str(port), "--expected", a.expected]
+        if a.remote_addr_ip:
+            args += ["--remote-addr-ip", a.remote_addr_ip]
+        for name in a.only or []:
+            args += ["-k", name]
+        if a.no_rules:
+            args.append("--no-rules")
+        return subprocess.run(args, timeout=170).returncode
+    finally:
+        srv.terminate()
+        try:
+            srv.wait(5)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--port", type=int)
+    ap.add_argument("--spawn", metavar="SERVER",
+                    help="run this server binary on a free port and check it")
     ap.add_argument("--remote-addr-ip", default=None,
                     help="the address the server should see for us")
     ap.add_argument("--expected", default=os.path.join(
@@ -492,6 +532,10 @@ def main():
     a = ap.parse_args()
     socket.setdefaulttimeout(TIMEOUT)
 
+    if a.spawn:
+        return spawn_and_check(a)
+    if a.port is None:
+        ap.error("--port or --spawn is needed")
     names = a.only or list(CASES)
     if a.record:
         rec = {}
