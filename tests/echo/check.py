@@ -549,8 +549,9 @@ def main():
 
     with open(a.expected) as f:
         expected = json.load(f)
-    failed = 0
+    failed = total = 0
     for name in names:
+        total += 1
         try:
             got, problems = run_case(a.host, a.port, CASES[name],
                                      a.remote_addr_ip)
@@ -575,7 +576,9 @@ def main():
             print("%s %s%s" % ("ok  " if not err else "FAIL", name,
                                "" if not err else ": " + err))
             failed += bool(err)
-    print("%d failed" % failed if failed else "all passed")
+            total += 1
+    print("%d of %d checks failed" % (failed, total) if failed else
+          "all %d checks passed" % total)
     return 1 if failed else 0
 
 
