@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
 """HTTP probes for bench/echo.sh, through QEMU's user network (hostfwd).
 
-  httpprobe.py first200 --port P --t0 EPOCH_S --timeout S [--log FILE]
-               [--mark NAME=REGEX]... [--interval S] [--pid PID]
+  httpprobe.py first200 --port P --go FILE --timeout S [--log FILE]
+               [--mark NAME=REGEX]... [--interval S]
       Starts a new "GET /hello" connection every --interval seconds
       (default 0.015) until one is answered with 200, and prints
-      "first200_ms=N" (milliseconds since --t0, the wall clock time at
-      which QEMU was started, e.g. bash's $EPOCHREALTIME). QEMU's user
+      "first200_ms=N": milliseconds since QEMU's start. The caller starts
+      the probe first, waits for FILE.ready to appear (the interpreter
+      is up), then starts QEMU and writes "T0 PID" to FILE: the wall
+      clock time at which it started QEMU (bash's $EPOCHREALTIME) and
+      QEMU's process id. So the probe's own start-up, which can take
+      hundreds of ms on a loaded host, is not in the figures. QEMU's user
       network accepts the host's connection at once whether the guest
       listens or not, and retries its SYN to the guest on its own slow
       timer, so the probe does not wait for any one connection: each
       lives at most 1 s while new ones keep starting. With --log it also
       watches the serial log and prints "NAME_ms=N" for the first line
       matching each --mark. Exits 1 if no 200 came within --timeout
-      seconds, or if process --pid ended first. "listen_ms=N" is when
+      seconds, or if process PID ended first. "listen_ms=N" is when
       the first connection was accepted: QEMU has set up its network
       (it does that before it creates the machine and starts the CPU).
 
@@ -93,7 +97,24 @@ class Attempt:
         return None
 
 
+def wait_go(a):
+    """Signals readiness, then waits (bounded) for "T0 PID" in --go."""
+    open(a.go + ".ready", "w").close()
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        try:
+            with open(a.go) as f:
+                parts = f.read().split()
+            if len(parts) == 2:
+                return float(parts[0]), int(parts[1])
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.001)
+    raise SystemExit("first200: no start from the caller within 60 s")
+
+
 def first200(a):
+    a.t0, a.pid = wait_go(a)
     sel = selectors.DefaultSelector()
     marks = {}
     for m in a.mark:
@@ -227,12 +248,11 @@ def main():
     sub = p.add_subparsers(dest="cmd", required=True)
     f = sub.add_parser("first200")
     f.add_argument("--port", type=int, required=True)
-    f.add_argument("--t0", type=float, required=True)
+    f.add_argument("--go", required=True)
     f.add_argument("--timeout", type=float, required=True)
     f.add_argument("--interval", type=float, default=0.015)
     f.add_argument("--log")
     f.add_argument("--mark", action="append", default=[])
-    f.add_argument("--pid", type=int)
     q = sub.add_parser("parallel")
     q.add_argument("--port", type=int, required=True)
     q.add_argument("--clients", type=int, default=100)
