@@ -192,7 +192,7 @@ tgz_size=$(sz "$work/disk.tar.gz")
 {
 	echo "# bench/echo.sh, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -n), $(nproc) host CPUs"
 	echo "# QEMU $SKIFF_ACCEL ($($QEMU --version | head -n 1 | awk '{print $4}')); load average (1/5/15 min) at the start: $(load)"
-	echo "# ELF: $elf"
+	echo "# ELF: $elf, source $src at $(git -C "$src" describe --always --dirty 2>/dev/null || echo "(not in git)")"
 } >"$res"
 cat "$res"
 say
@@ -424,7 +424,7 @@ gnuplot <<EOF || echo "echo: gnuplot failed" >&2
 set terminal svg size 1000,820 dynamic font "sans,12" background "white"
 set output "$out/echo.svg"
 set multiplot layout 2,1 title "skiff echo server vs Linux guest: QEMU $SKIFF_ACCEL, $(nproc) host CPUs, $(date -u +%Y-%m-%d)"
-set title "QEMU start to first HTTP 200 (hatched: reference figures measured earlier on this machine, not in this run)"
+set title "QEMU start to first HTTP 200 (pale rows: reference figures measured earlier on this machine, not in this run)"
 set xlabel "seconds since QEMU start"
 set ytics ($ytics)
 set yrange [0.4:$row.6]
@@ -435,14 +435,14 @@ set style fill solid 0.9 border -1
 set palette defined (1 "#bbbbbb", 2 "#4477aa", 3 "#66ccee", 4 "#228833", 5 "#ccbb44", 6 "#ee6677", 7 "#4477aa", 8 "#aa3377", 9 "#ee6677")
 unset colorbox
 set cbrange [1:9]
-plot "$work/timeline.dat" using ((\$2+\$3)/2):1:2:3:(\$1-0.3):(\$1+0.3):4 with boxxyerror fc palette notitle, \
-	"$work/timeline.dat" using ((\$2+\$3)/2):(\$4 >= 7 ? \$1 : NaN):2:3:(\$1-0.3):(\$1+0.3) with boxxyerror fs transparent pattern 4 lc rgb "white" notitle, \
+plot "$work/timeline.dat" using ((\$2+\$3)/2):(\$4 < 7 ? \$1 : NaN):2:3:(\$1-0.3):(\$1+0.3):4 with boxxyerror fc palette notitle, \
+	"$work/timeline.dat" using ((\$2+\$3)/2):(\$4 >= 7 ? \$1 : NaN):2:3:(\$1-0.3):(\$1+0.3):4 with boxxyerror fc palette fs transparent solid 0.35 border -1 notitle, \
 	NaN with boxes fc rgb "#bbbbbb" title "QEMU start-up (to its network up)", \
 	NaN with boxes fc rgb "#4477aa" title "firmware", \
 	NaN with boxes fc rgb "#66ccee" title "our loader", \
 	NaN with boxes fc rgb "#aa3377" title "GRUB", \
 	NaN with boxes fc rgb "#228833" title "kernel to app", \
-	NaN with boxes fc rgb "#ee6677" title "Linux kernel + init", \
+	NaN with boxes fc rgb "#ee6677" title "QEMU + firmware + Linux + init (+ app)", \
 	NaN with boxes fc rgb "#ccbb44" title "app to first 200 (ours: the rest)"
 set title "requests/s, wrk -t2 -c32 through QEMU user networking (this run)"
 unset xlabel
