@@ -127,6 +127,7 @@ vm_stop() {
 # guest_args GUEST SMP MEM: the QEMU arguments that boot GUEST: "seabios"
 # (disk.raw, q35, virtio-blk), "seabios-pc" (disk.raw, pc, virtio-scsi),
 # "ovmf" (disk.raw, q35, virtio-blk) or "linux" (-kernel, -initrd).
+# shellcheck disable=SC2054 # commas inside QEMU's option values
 guest_args() {
 	local guest=$1 smp=$2 mem=$3 disk=$work/disk.raw
 	local a=(-smp "$smp" -m "${mem}M")
