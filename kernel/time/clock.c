@@ -31,6 +31,7 @@
 
 #define PM_CALIBRATE_TICKS (PM_TIMER_HZ / 200) /* 5 ms */
 #define PM_CALIBRATE_SPINS 100000000
+#define PM_SAMPLE_TRIES 1000
 #define ASSUMED_HZ 1000000000ULL
 /* Before time_init: no TSC faster than this, so delays are long enough. */
 #define MAX_PLAUSIBLE_HZ 8000000000ULL
@@ -80,25 +81,55 @@ static uint64_t hz_from_cpuid(const char **src)
 	return 0;
 }
 
+/*
+ * One PM timer reading with the TSC at its middle. A reading whose two
+ * TSC reads lie further apart than max_width is retried: under a
+ * hypervisor the vCPU can be descheduled between the port read and the
+ * RDTSC, and a millisecond lost there is 20% of a 5 ms calibration.
+ */
+static bool pm_sample(uint32_t *pm, uint64_t *tsc, uint64_t max_width)
+{
+	for (int i = 0; i < PM_SAMPLE_TRIES; i++) {
+		uint64_t a = rdtsc(), b;
+		uint32_t p = time_pm_timer_read();
+
+		b = rdtsc();
+		if (b - a <= max_width) {
+			*pm = p;
+			*tsc = a + (b - a) / 2;
+			return true;
+		}
+	}
+	return false;
+}
+
 static uint64_t hz_from_pm_timer(void)
 {
-	uint32_t p0, p1, spins = 0, dp;
-	uint64_t t0, t1;
+	uint64_t t0, t1, width = UINT64_MAX;
+	uint32_t p0, p1, dp, spins = 0;
 
 	if (!time_pm_timer_present())
 		return 0;
-	/* Start on a tick edge so the first partial tick does not count. */
-	p0 = time_pm_timer_read();
-	while ((p1 = time_pm_timer_read()) == p0 && ++spins < 1000)
-		cpu_relax();
-	t0 = rdtsc();
-	spins = 0;
+	/* What an undisturbed reading costs: the least of a few. */
+	for (int i = 0; i < 8; i++) {
+		uint64_t a = rdtsc();
+
+		(void)time_pm_timer_read();
+		a = rdtsc() - a;
+		if (a < width)
+			width = a;
+	}
+	width = width * 4 + 64;
+	if (!pm_sample(&p0, &t0, width))
+		return 0;
 	do {
-		dp = time_pm_timer_delta(p1, time_pm_timer_read());
 		if (++spins == PM_CALIBRATE_SPINS)
 			return 0;
+		dp = time_pm_timer_delta(p0, time_pm_timer_read());
 	} while (dp < PM_CALIBRATE_TICKS);
-	t1 = rdtsc();
+	if (!pm_sample(&p1, &t1, width))
+		return 0;
+	dp = time_pm_timer_delta(p0, p1);
 	return (t1 - t0) * PM_TIMER_HZ / dp;
 }
 
