@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +60,46 @@ static void log_print(const char *msg, size_t n)
 	fprintf(stderr, "%04d/%02d/%02d %02d:%02d:%02d %.*s\n",
 		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		tm.tm_min, tm.tm_sec, (int)n, msg);
+}
+
+static void log_printf(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	log_print(msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+}
+
+/*
+ * A connection accepted but not served (no memory for its state or its
+ * thread): closed, and said on the console at most once a second with
+ * the number closed since, so that a flood cannot drown the log.
+ */
+static void refuse(int fd, const char *remote, const char *why)
+{
+	static int64_t last_ms;
+	static unsigned quiet;
+	int64_t now = now_ms();
+
+	close(fd);
+	if (last_ms && now - last_ms < 1000) {
+		quiet++;
+		return;
+	}
+	if (quiet)
+		log_printf("http: cannot serve %s: %s; closed (and %u more "
+			   "since the last message)",
+			   remote, why, quiet);
+	else
+		log_printf("http: cannot serve %s: %s; closed", remote, why);
+	last_ms = now;
+	quiet = 0;
 }
 
 static bool send_all(struct conn *c, const void *p, size_t n)
@@ -498,7 +539,7 @@ int echo_serve(int port)
 {
 	struct sockaddr_in a = { 0 };
 	pthread_attr_t attr;
-	int ls, one = 1;
+	int ls, one = 1, accept_delay = 0;
 
 	ls = socket(AF_INET, SOCK_STREAM, 0);
 	if (ls < 0)
@@ -514,13 +555,13 @@ int echo_serve(int port)
 	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 128 * 1024);
+	pthread_attr_setstacksize(&attr, ECHO_STACK_SIZE);
 	for (;;) {
 		struct sockaddr_in peer;
 		socklen_t plen = sizeof(peer);
 		struct conn *c;
 		pthread_t t;
-		int fd;
+		int fd, err;
 
 		pthread_mutex_lock(&conns_lock);
 		while (conns_active >= ECHO_MAX_CONNS)
@@ -530,32 +571,43 @@ int echo_serve(int port)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			/* Out of descriptors or memory: let some go. */
-			usleep(10 * 1000);
+			/* Out of descriptors or memory: as Go's Serve, log and
+			 * retry after 5 ms, doubling up to 1 s. */
+			accept_delay = accept_delay ? accept_delay * 2 : 5;
+			if (accept_delay > 1000)
+				accept_delay = 1000;
+			log_printf("http: Accept error: accept tcp :%d: %s; "
+				   "retrying in %dms",
+				   port, strerror(errno), accept_delay);
+			usleep((useconds_t)accept_delay * 1000);
 			continue;
 		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
-			continue;
-		}
-		c->fd = fd;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		accept_delay = 0;
 		uint32_t ip = ntohl(peer.sin_addr.s_addr);
+		char remote[sizeof(c->remote)];
 
-		snprintf(c->remote, sizeof(c->remote), "%u.%u.%u.%u:%u",
+		snprintf(remote, sizeof(remote), "%u.%u.%u.%u:%u",
 			 (unsigned)(ip >> 24), (unsigned)(ip >> 16 & 255),
 			 (unsigned)(ip >> 8 & 255), (unsigned)(ip & 255),
 			 (unsigned)ntohs(peer.sin_port));
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			refuse(fd, remote, "out of memory");
+			continue;
+		}
+		c->fd = fd;
+		memcpy(c->remote, remote, sizeof(remote));
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		pthread_mutex_lock(&conns_lock);
 		conns_active++;
 		pthread_mutex_unlock(&conns_lock);
-		if (pthread_create(&t, &attr, conn_thread, c) != 0) {
+		err = pthread_create(&t, &attr, conn_thread, c);
+		if (err != 0) {
 			pthread_mutex_lock(&conns_lock);
 			conns_active--;
 			pthread_mutex_unlock(&conns_lock);
-			close(fd);
 			free(c);
+			refuse(fd, remote, strerror(err));
 		}
 	}
 }
