@@ -44,6 +44,7 @@
 #include "lwip/prot/ip4.h"
 #include "lwip/prot/tcp.h"
 #include "lwip/tcp.h"
+#include "lwip/timeouts.h"
 #include "skiff_lwip_hooks.h"
 #include <arch/cpu.h>
 #include <arch/cpu_setup.h>
@@ -107,6 +108,63 @@ static struct tcp_pcb *timewait_pcb(struct netif *inp, const ip4_addr_t *src,
 }
 
 /*
+ * A TIME-WAIT pcb can still belong to a socket: one whose application
+ * shut its sending side (shutdown(SHUT_WR), as an HTTP server does before
+ * it drains and closes) and then got the peer's FIN, until it closes the
+ * socket. lwIP frees TIME-WAIT pcbs without telling their netconn (2 MSL
+ * in tcp_slowtmr, tcp_kill_timewait, and the trim and reopen here), and
+ * the close that follows then works on freed memory: a double free, or
+ * the close of the connection that got the memory next, which for a
+ * reopened 4-tuple is at once the new one on the same ports. Linux hands
+ * a connection to a separate TIME-WAIT object when it gets there and the
+ * socket just sees the connection closed. Here the netconn is told, as
+ * tcp_abandon() tells one in any other state, but with ERR_CLSD, the
+ * "closed" end: a later recv() gets end of file and close() succeeds.
+ * The pcb stays in TIME-WAIT, lwIP's alone.
+ *
+ * It is done before the trim and the reopen free a pcb, and within a
+ * second of any connection's entering TIME-WAIT by a sweep (long before
+ * tcp_slowtmr's 2 MSL): a one-second lwIP timeout, armed by the input
+ * hook while TCP has any connection and re-armed while it still does.
+ */
+static void timewait_detach(struct tcp_pcb *pcb)
+{
+	tcp_err_fn errf = pcb->errf;
+	void *arg = pcb->callback_arg;
+
+	if (!arg && !errf)
+		return;
+	tcp_arg(pcb, NULL);
+	tcp_recv(pcb, NULL);
+	tcp_sent(pcb, NULL);
+	tcp_poll(pcb, NULL, 0);
+	tcp_err(pcb, NULL);
+	if (errf)
+		errf(arg, ERR_CLSD);
+}
+
+#define SWEEP_MS 1000
+static bool sweep_armed;
+
+static void timewait_sweep(void *unused)
+{
+	(void)unused;
+	for (struct tcp_pcb *pcb = tcp_tw_pcbs; pcb; pcb = pcb->next)
+		timewait_detach(pcb);
+	sweep_armed = tcp_active_pcbs || tcp_tw_pcbs;
+	if (sweep_armed)
+		sys_timeout(SWEEP_MS, timewait_sweep, NULL);
+}
+
+static void sweep_arm(void)
+{
+	if (!sweep_armed && (tcp_active_pcbs || tcp_tw_pcbs)) {
+		sweep_armed = true;
+		sys_timeout(SWEEP_MS, timewait_sweep, NULL);
+	}
+}
+
+/*
  * At most TW_MAX connections in TIME-WAIT, as Linux's tcp_max_tw_buckets:
  * the pools come from the heap (MEMP_MEM_MALLOC), so nothing else bounds
  * them, and lwIP walks the whole list for every segment that matches no
@@ -134,8 +192,10 @@ static void timewait_trim(void)
 				    "TIME-WAIT; the oldest end early\n",
 				    TW_MAX));
 	}
-	while (pcb->next)
+	while (pcb->next) {
+		timewait_detach(pcb->next);
 		tcp_abort(pcb->next);
+	}
 }
 
 int skiff_tcp_timewait_syn(struct pbuf *p, struct netif *inp)
@@ -148,6 +208,7 @@ int skiff_tcp_timewait_syn(struct pbuf *p, struct netif *inp)
 
 	/* Cheap tests first: this runs for every IPv4 packet. */
 	reopen.set = false;
+	sweep_arm();
 	if (p->len < IP_HLEN || IPH_PROTO(iph) != IP_PROTO_TCP)
 		return 0;
 	hlen = IPH_HL_BYTES(iph);
@@ -196,6 +257,7 @@ int skiff_tcp_timewait_syn(struct pbuf *p, struct netif *inp)
 	reopen.iss = pcb->snd_nxt + 0xffff + 2;
 	reopen.set = true;
 	/* tcp_abort() of a TIME-WAIT pcb unlinks and frees it, no RST. */
+	timewait_detach(pcb);
 	tcp_abort(pcb);
 	return 0;
 }

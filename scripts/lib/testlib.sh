@@ -39,3 +39,16 @@ t_summary() {
 	fi
 	[ "$T_FAILED" -eq 0 ]
 }
+
+# t_console_clean NAME LOG: passes when the guest's console shows no CPU
+# exception, panic or heap misuse (the heap reports a bad or double free
+# and goes on, so a run can answer every request with one in its log).
+t_console_clean() {
+	local bad
+	bad=$(grep -a -m 3 -E '^(fault: |panic: |mm: k(free|realloc)\()' "$2" | tr -d '\r')
+	if [ -z "$bad" ]; then
+		t_pass "$1: no fault, panic or bad free on the console"
+	else
+		t_fail "$1: no fault, panic or bad free on the console" "$bad"
+	fi
+}

@@ -60,6 +60,7 @@ echo_openstack() {
 	fi
 	pkill -f -- "-name echo-$name" 2>/dev/null
 	wait "$qemu_pid" 2>/dev/null
+	t_console_clean "echo[$name]" "$log"
 }
 
 run_echo_tests() {

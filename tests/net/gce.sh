@@ -388,6 +388,7 @@ gce_echo() {
 	gce_qemu_kill
 	wait "$qemu_pid" 2>/dev/null
 	GCE_PIDS=${GCE_PIDS/ $qemu_pid / }
+	t_console_clean "gce-net[$name]" "$log"
 	gce_frames_stop
 	gce_frames_check "$name"
 	gce_pcap_drop "$fails"

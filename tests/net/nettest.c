@@ -16,7 +16,11 @@
  *   reuse               on 127.0.0.1: a server closes first (its side
  *                       stays in TIME-WAIT), a client on the same source
  *                       port connects again within 2 s; a connect to a
- *                       port nobody listens on fails with ECONNREFUSED
+ *                       port nobody listens on fails with ECONNREFUSED;
+ *                       and a server side in TIME-WAIT whose socket is
+ *                       still open (shut with SHUT_WR) when the port is
+ *                       reused: that socket closes, and the new
+ *                       connection is unharmed
  * The exit status is 0 when every step passed.
  */
 #include <arpa/inet.h>
@@ -219,6 +223,49 @@ err_close:
 }
 
 /*
+ * The server shuts its side with shutdown(SHUT_WR) and reads the client's
+ * FIN, which puts its connection in TIME-WAIT while its socket is still
+ * open; the client comes back from the same port; only then does the
+ * server close the old socket. lwIP frees TIME-WAIT pcbs without telling
+ * the socket (net/lwip/tcp_reuse.c), and the close used to land on the
+ * freed pcb, which by then was the new connection's.
+ */
+static int reuse_half_closed(int ls)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	int c, s, c2, s2;
+	char b;
+
+	c = connect_from(REUSE_CLIENT, REUSE_SERVER);
+	s = c < 0 ? -1 : accept(ls, NULL, NULL);
+	if (c < 0 || s < 0)
+		return fail("reuse: half-closed: first connection");
+	if (write(s, "x", 1) != 1 || read(c, &b, 1) != 1 || b != 'x' ||
+	    shutdown(s, SHUT_WR) != 0 || read(c, &b, 1) != 0)
+		return fail("reuse: half-closed: exchange");
+	close(c);
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (read(s, &b, 1) != 0)
+		return fail("reuse: half-closed: the client's end of file");
+	usleep(1500 * 1000);
+	c2 = connect_from(REUSE_CLIENT, REUSE_SERVER);
+	s2 = c2 < 0 ? -1 : accept(ls, NULL, NULL);
+	if (c2 < 0 || s2 < 0)
+		return fail("reuse: half-closed: second connection");
+	if (close(s) != 0)
+		return fail("reuse: half-closed: old socket, close");
+	setsockopt(s2, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c2, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (write(s2, "y", 1) != 1 || read(c2, &b, 1) != 1 || b != 'y' ||
+	    write(c2, "z", 1) != 1 || read(s2, &b, 1) != 1 || b != 'z')
+		return fail("reuse: half-closed: the new connection after the "
+			    "old socket's close");
+	close(c2);
+	close(s2);
+	return 0;
+}
+
+/*
  * The same 4-tuple twice, the server closing first each time: the second
  * SYN finds the server's side in TIME-WAIT. lwIP alone answers it with a
  * RST (the client's new sequence number is inside the old window) or,
@@ -263,6 +310,8 @@ static int reuse(void)
 		 * clock (RFC 6528), so 1.5 s puts it 375,000 further. */
 		usleep(1500 * 1000);
 	}
+	if (reuse_half_closed(ls))
+		return 1;
 	close(ls);
 	if (ms > 2000) {
 		printf("nettest: reuse: the second connection took %.0f ms\n",
@@ -276,8 +325,8 @@ static int reuse(void)
 		       REUSE_CLOSED, c >= 0 ? "connected" : strerror(errno));
 		return 1;
 	}
-	printf("nettest: reuse: port %d again to %d past TIME-WAIT in %.0f ms; "
-	       "closed port: %s\n",
+	printf("nettest: reuse: port %d again to %d past TIME-WAIT in %.0f ms, "
+	       "also with the old socket open; closed port: %s\n",
 	       REUSE_CLIENT, REUSE_SERVER, ms, strerror(errno));
 	return 0;
 }

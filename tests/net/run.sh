@@ -12,7 +12,8 @@ net_free_port() {
 }
 
 # Then "reuse": a client reconnects from the same port to a server whose
-# side is in TIME-WAIT (net/lwip/tcp_reuse.c), and a connect to a closed
+# side is in TIME-WAIT (net/lwip/tcp_reuse.c), also while the server's
+# socket is still open (shut with SHUT_WR), and a connect to a closed
 # port fails with ECONNREFUSED (lwIP's errno is the app's). Then "churn":
 # 3000 connections that the server closes first; no more than 1024 stay
 # in TIME-WAIT (net/lwip/tcp_reuse.c).
@@ -43,6 +44,7 @@ net_loopback_test() {
 			"${why:-$QEMU_WHY}"
 		show_log "$log" 20
 	fi
+	t_console_clean "net[loopback]" "$log"
 }
 
 # net_variant NAME MACHINE SMP NICOPTS BOOT ECHO_BYTES CONNS [link]: one boot of
@@ -152,6 +154,7 @@ net_variant() {
 		t_fail "net[$name]: the echo server stops on request" "$QEMU_WHY"
 		show_log "$log"
 	fi
+	t_console_clean "net[$name]" "$log"
 }
 
 # net_wait_line LOG REGEX SECS: wait for a line in a running guest's log.
