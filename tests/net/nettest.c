@@ -21,6 +21,10 @@
  *                       still open (shut with SHUT_WR) when the port is
  *                       reused: that socket closes, and the new
  *                       connection is unharmed
+ *   lastack             on 127.0.0.1, 1 vCPU: a server side that reaches
+ *                       LAST-ACK with its socket open and reads the end
+ *                       of file before the final ACK; its close() must
+ *                       not touch the connection opened after it
  * The exit status is 0 when every step passed.
  */
 #include <arpa/inet.h>
@@ -187,6 +191,15 @@ static int loopback(void)
 #define REUSE_SERVER 7779
 #define REUSE_CLIENT 7780
 #define REUSE_CLOSED 7781
+#define LASTACK_PORT 7782
+
+/* The kernel's own calls, for "lastack": POSIX has no way to put a thread
+ * above the network stack's. */
+struct thread;
+struct thread *thread_self(void);
+int thread_set_priority(struct thread *t, int prio);
+#define PRIO_ABOVE_TCPIP 28 /* lwipopts.h: TCPIP_THREAD_PRIO 24 */
+#define PRIO_DEFAULT 16
 
 static double ms_since(const struct timespec *t0)
 {
@@ -220,6 +233,63 @@ err_close:
 	close(c);
 	errno = err;
 	return -1;
+}
+
+/*
+ * The server's side gets the client's data and FIN, then shuts its own
+ * side (CLOSE-WAIT to LAST-ACK) and reads the data and the end of file
+ * before the client's ACK of its FIN comes back. lwIP 2.1.3 freed the pcb
+ * at that ACK without telling the socket, because reading the end of file
+ * had set TF_RXCLOSED (net/lwip/patches/tcp_in-closed-err.patch), and the
+ * socket's close() then closed whatever had the memory next: here, the
+ * connection opened just before it. The order needs one vCPU: above the
+ * tcpip thread's priority, this thread runs until it sleeps, so the FIN
+ * that shutdown() queues on the loopback interface goes out only then.
+ */
+static int lastack(void)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	int ls = listen_on(INADDR_LOOPBACK, LASTACK_PORT), c, s, c2, s2, n;
+	char b[4];
+
+	if (ls < 0)
+		return fail("lastack: listen");
+	c = connect_from(0, LASTACK_PORT);
+	s = c < 0 ? -1 : accept(ls, NULL, NULL);
+	if (c < 0 || s < 0)
+		return fail("lastack: first connection");
+	if (write(c, "q", 1) != 1 || shutdown(c, SHUT_WR) != 0)
+		return fail("lastack: the client's data and FIN");
+	usleep(200 * 1000);
+	thread_set_priority(thread_self(), PRIO_ABOVE_TCPIP);
+	n = shutdown(s, SHUT_WR) == 0 && read(s, b, 1) == 1 && b[0] == 'q' &&
+	    read(s, b, 1) == 0;
+	thread_set_priority(thread_self(), PRIO_DEFAULT);
+	if (!n)
+		return fail("lastack: shutdown, then the data and end of file");
+	usleep(200 * 1000);
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (read(c, b, 1) != 0)
+		return fail("lastack: the server's FIN");
+	c2 = connect_from(0, LASTACK_PORT);
+	s2 = c2 < 0 ? -1 : accept(ls, NULL, NULL);
+	if (c2 < 0 || s2 < 0)
+		return fail("lastack: second connection");
+	if (close(s) != 0)
+		return fail("lastack: close of the first server socket");
+	setsockopt(s2, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c2, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (write(s2, "y", 1) != 1 || read(c2, b, 1) != 1 || b[0] != 'y' ||
+	    write(c2, "z", 1) != 1 || read(s2, b, 1) != 1 || b[0] != 'z')
+		return fail("lastack: the second connection after the first "
+			    "socket's close");
+	close(c);
+	close(c2);
+	close(s2);
+	close(ls);
+	printf("nettest: lastack: a socket closed after LAST-ACK ended left "
+	       "the next connection alone\n");
+	return 0;
 }
 
 /*
@@ -585,6 +655,9 @@ int main(int argc, char **argv)
 		} else if (strcmp(step, "reuse") == 0) {
 			rc = reuse();
 			i += 1;
+		} else if (strcmp(step, "lastack") == 0) {
+			rc = lastack();
+			i += 1;
 		} else if (strcmp(step, "serve") == 0 && left >= 1) {
 			rc = serve(atoi(argv[i + 1]));
 			i += 2;
@@ -596,7 +669,8 @@ int main(int argc, char **argv)
 	}
 	return 0;
 usage:
-	printf("nettest: usage: steps of loopback | reuse | churn N | ping IP "
+	printf("nettest: usage: steps of loopback | reuse | lastack | churn N "
+	       "| ping IP "
 	       "N | "
 	       "connect IP PORT BYTES [SECONDS] | churn N | serve PORT\n");
 	return 1;

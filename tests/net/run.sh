@@ -16,7 +16,9 @@ net_free_port() {
 # socket is still open (shut with SHUT_WR), and a connect to a closed
 # port fails with ECONNREFUSED (lwIP's errno is the app's). Then "churn":
 # 3000 connections that the server closes first; no more than 1024 stay
-# in TIME-WAIT (net/lwip/tcp_reuse.c).
+# in TIME-WAIT (net/lwip/tcp_reuse.c). Then, on one vCPU, "lastack": a
+# socket whose connection ended in LAST-ACK after it read the end of file
+# closes without touching the next connection (net/lwip/patches/).
 net_loopback_test() {
 	local log=$logs/net-loopback.log why
 	qemu_boot 60 "$log" -M q35 -m 256M -smp 2 -kernel "$(net_elf)" \
@@ -45,6 +47,19 @@ net_loopback_test() {
 		show_log "$log" 20
 	fi
 	t_console_clean "net[loopback]" "$log"
+	# One vCPU: "lastack" orders its steps by priority (see nettest.c).
+	log=$logs/net-lastack.log
+	qemu_boot 60 "$log" -M q35 -m 128M -smp 1 -kernel "$(net_elf)" \
+		-append "-- lastack"
+	if [ "$GUEST_STATUS" = 0 ] && grep -q '^nettest: lastack: ' "$log"; then
+		t_pass "net: $(sed -n 's/\r$//; s/^nettest: lastack: //p' "$log")"
+	else
+		why=$(grep -m1 '^nettest: lastack' "$log" | tr -d '\r')
+		t_fail "net: a socket closed after its LAST-ACK ended" \
+			"${why:-$QEMU_WHY}"
+		show_log "$log" 20
+	fi
+	t_console_clean "net[lastack]" "$log"
 }
 
 # net_variant NAME MACHINE SMP NICOPTS BOOT ECHO_BYTES CONNS [link]: one boot of
