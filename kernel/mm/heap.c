@@ -30,6 +30,7 @@
 #include <kernel/spinlock.h>
 
 #define HEAP_ALIGN 16
+#define BAD_FREE_FRAMES 6
 #define SLAB_HDR_SIZE 64
 #define LARGE_HDR_SIZE 16
 #define SLAB_MAGIC 0x736c6162u		    /* "slab" */
@@ -211,6 +212,45 @@ static const char *slab_check(const struct slab *s, const void *p)
 	return NULL;
 }
 
+/*
+ * A free the heap refuses, with the return addresses of its callers (the
+ * kernel and the code linked with it keep frame pointers), for addr2line:
+ * the heap goes on, so this line is all there is to find the culprit by.
+ * The walk stops at a frame pointer that is misaligned, not above the
+ * last one, or more than a stack's size away from it.
+ */
+static uint64_t bad_frees;
+
+uint64_t kheap_bad_frees(void)
+{
+	return __atomic_load_n(&bad_frees, __ATOMIC_RELAXED);
+}
+
+static void __attribute__((noinline))
+bad_free(const char *fn, const void *p, const char *why)
+{
+	const uint64_t *fp = __builtin_frame_address(0);
+	uint64_t ret[BAD_FREE_FRAMES] = { 0 };
+	unsigned n = 0;
+
+	while (n < BAD_FREE_FRAMES && fp && !((uintptr_t)fp & 7)) {
+		const uint64_t *next = (const uint64_t *)fp[0];
+
+		ret[n++] = fp[1];
+		if (next <= fp || (uintptr_t)next - (uintptr_t)fp > 1u << 20)
+			break;
+		fp = next;
+	}
+	__atomic_fetch_add(&bad_frees, 1, __ATOMIC_RELAXED);
+	/* The first one or two are in the heap itself. */
+	kprintf("mm: %s(%p): %s; ignored; return addresses %#llx %#llx "
+		"%#llx %#llx %#llx %#llx\n",
+		fn, p, why, (unsigned long long)ret[0],
+		(unsigned long long)ret[1], (unsigned long long)ret[2],
+		(unsigned long long)ret[3], (unsigned long long)ret[4],
+		(unsigned long long)ret[5]);
+}
+
 static void slab_free(void *p)
 {
 	struct slab *s = (struct slab *)(uintptr_t)page_down((uintptr_t)p);
@@ -222,7 +262,7 @@ static void slab_free(void *p)
 
 	/* The arena pointer is only trusted once the magic matched. */
 	if (s->magic != SLAB_MAGIC) {
-		kprintf("mm: kfree(%p): not a kmalloc pointer; ignored\n", p);
+		bad_free("kfree", p, "not a kmalloc pointer");
 		return;
 	}
 	a = s->arena;
@@ -249,7 +289,7 @@ static void slab_free(void *p)
 	if (release)
 		pmm_free(release, 1);
 	if (why)
-		kprintf("mm: kfree(%p): %s; ignored\n", p, why);
+		bad_free("kfree", p, why);
 }
 
 static void *large_alloc(size_t size)
@@ -376,9 +416,8 @@ void kfree(void *p)
 		struct aligned_hdr *a = aligned_of(p);
 
 		if (a->magic != ALIGNED_MAGIC) {
-			kprintf("mm: kfree(%p): not a kmalloc pointer (or "
-				"freed twice); ignored\n",
-				p);
+			bad_free("kfree", p,
+				 "not a kmalloc pointer (or freed twice)");
 			return;
 		}
 		a->magic = 0;
@@ -387,9 +426,7 @@ void kfree(void *p)
 	}
 	h = large_of(p);
 	if (!is_large(p) || h->magic != LARGE_MAGIC) {
-		kprintf("mm: kfree(%p): not a kmalloc pointer (or freed "
-			"twice); ignored\n",
-			p);
+		bad_free("kfree", p, "not a kmalloc pointer (or freed twice)");
 		return;
 	}
 	pages = h->pages;

@@ -398,6 +398,30 @@ KTEST(mm_heap_large_returns_pages)
 	KT_CHECK_EQ(t, pmm_free_bytes(), before);
 }
 
+/* A second kfree is refused and counted, and does not put the block on
+ * the free list twice: the next two blocks of that size differ. */
+KTEST(mm_heap_double_free)
+{
+	uint64_t before = kheap_bad_frees();
+	void *a, *b, *c;
+
+	if (!mm_up(t))
+		return;
+	a = kmalloc(200);
+	if (!KT_CHECK(t, a != NULL))
+		return;
+	kfree(a);
+	kfree(a);
+	KT_CHECK_EQ(t, kheap_bad_frees(), before + 1);
+	b = kmalloc(200);
+	c = kmalloc(200);
+	KT_CHECK(t, b && c && b != c);
+	kfree(b);
+	kfree(c);
+	kfree((char *)c + 16);
+	KT_CHECK_EQ(t, kheap_bad_frees(), before + 2);
+}
+
 KTEST(mm_heap_api)
 {
 	unsigned char *a, *b, *c;

@@ -109,7 +109,8 @@ void kstack_get_stats(struct kstack_stats *s);
  * pmm_alloc for that). kmalloc(0) returns a unique pointer of the
  * smallest size class, which kfree accepts. Exhausted memory gives NULL.
  * kfree(NULL) does nothing; a pointer that kmalloc did not return, or a
- * second kfree, is logged and ignored where detectable. krealloc keeps
+ * second kfree, is logged with its callers' return addresses, counted
+ * and ignored where detectable. krealloc keeps
  * the block when it fits, returns NULL (keeping the old block) on
  * exhaustion, and frees it for size 0 (returning NULL). Safe in any
  * context: the heap lock is taken with interrupts off.
@@ -125,5 +126,8 @@ void *kmemalign(size_t align, size_t size);
 
 /* Bytes a block can hold (>= what was asked for), or 0 for a bad p. */
 size_t kmalloc_usable_size(const void *p);
+
+/* How many frees the heap has refused since boot. */
+uint64_t kheap_bad_frees(void);
 
 #endif
