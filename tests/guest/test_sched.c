@@ -585,6 +585,64 @@ KTEST(sched_cross_cpu_wakeup)
 		(unsigned long long)((time_ns() - t0) / 1000 / PINGS));
 }
 
+/* --- busy threads woken together end up on CPUs of their own --- */
+
+#define SPREAD_MAX 8
+#define SPREAD_RUN_NS (400 * NSEC_PER_MSEC)
+
+static struct ksem spread_go;
+static int spread_cpu[SPREAD_MAX];
+
+static int spin_after_go(void *arg)
+{
+	int i = (int)(uintptr_t)arg;
+	uint64_t end;
+
+	ksem_wait(&spread_go);
+	end = time_ns() + SPREAD_RUN_NS;
+	while (time_ns() < end)
+		cpu_relax();
+	spread_cpu[i] = (int)this_cpu()->index;
+	return 0;
+}
+
+/*
+ * A mostly idle CPU takes the threads it wakes itself (pick_cpu), so all
+ * of these start on this CPU; as each keeps it busy, one per slice goes
+ * to an idle CPU, and by the end every CPU runs one.
+ */
+KTEST(sched_wake_spreads_busy)
+{
+	unsigned n = online() < SPREAD_MAX ? online() : SPREAD_MAX, used = 0;
+	struct thread *th[SPREAD_MAX];
+	struct thread_attr a;
+	bool seen[SPREAD_MAX] = { false };
+
+	ksem_init(&spread_go, 0);
+	thread_attr_init(&a);
+	for (unsigned i = 0; i < n; i++) {
+		th[i] = thread_create(&a, spin_after_go, (void *)(uintptr_t)i);
+		if (!KT_CHECK(t, th[i] != NULL))
+			return;
+	}
+	/* Let them block, and this CPU's busy average fall. */
+	thread_sleep_ns(50 * NSEC_PER_MSEC);
+	for (unsigned i = 0; i < n; i++)
+		ksem_post(&spread_go);
+	for (unsigned i = 0; i < n; i++) {
+		thread_join(th[i], NULL);
+		if (spread_cpu[i] >= 0 && spread_cpu[i] < SPREAD_MAX &&
+		    !seen[spread_cpu[i]]) {
+			seen[spread_cpu[i]] = true;
+			used++;
+		}
+	}
+	KT_CHECK_EQ(t, used, n);
+	kprintf("# sched_wake_spreads_busy: %u busy threads ended on %u "
+		"CPUs\n",
+		n, used);
+}
+
 /* --- detached threads are reaped --- */
 
 KTEST(sched_detached)

@@ -32,7 +32,9 @@ struct runqueue {
 	struct list_node ready[SCHED_PRIORITIES];
 	struct list_node timers; /* blocked threads with a deadline, sorted */
 	uint64_t slice_end;	 /* time_ns() when current's slice ends, or 0 */
-	uint64_t armed; /* deadline the APIC timer is armed for, or 0 */
+	uint64_t armed;	     /* deadline the APIC timer is armed for, or 0 */
+	unsigned util;	     /* busy fraction, 1/1024ths (sched.c) */
+	uint64_t util_stamp; /* time_ns() of its last update */
 };
 
 struct cpu {
