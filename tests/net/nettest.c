@@ -236,6 +236,43 @@ err_close:
 }
 
 /*
+ * what: a second connection from port from (0: any) to the listener ls,
+ * then the close of the old server socket, then a byte each way on the
+ * second connection (5 s timeouts), which must still work.
+ */
+static int close_old_then_exchange(const char *what, int ls, int from, int to,
+				   int old)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	int c2 = connect_from(from, to), s2;
+	char b;
+
+	s2 = c2 < 0 ? -1 : accept(ls, NULL, NULL);
+	if (c2 < 0 || s2 < 0) {
+		printf("nettest: %s: second connection: %s\n", what,
+		       strerror(errno));
+		return 1;
+	}
+	if (close(old) != 0) {
+		printf("nettest: %s: close of the old server socket: %s\n",
+		       what, strerror(errno));
+		return 1;
+	}
+	setsockopt(s2, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c2, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (write(s2, "y", 1) != 1 || read(c2, &b, 1) != 1 || b != 'y' ||
+	    write(c2, "z", 1) != 1 || read(s2, &b, 1) != 1 || b != 'z') {
+		printf("nettest: %s: the second connection after the old "
+		       "socket's close: %s\n",
+		       what, strerror(errno));
+		return 1;
+	}
+	close(c2);
+	close(s2);
+	return 0;
+}
+
+/*
  * The server's side gets the client's data and FIN, then shuts its own
  * side (CLOSE-WAIT to LAST-ACK) and reads the data and the end of file
  * before the client's ACK of its FIN comes back. lwIP 2.1.3 freed the pcb
@@ -249,7 +286,7 @@ err_close:
 static int lastack(void)
 {
 	struct timeval tv = { .tv_sec = 5 };
-	int ls = listen_on(INADDR_LOOPBACK, LASTACK_PORT), c, s, c2, s2, n;
+	int ls = listen_on(INADDR_LOOPBACK, LASTACK_PORT), c, s, n;
 	char b[4];
 
 	if (ls < 0)
@@ -271,21 +308,9 @@ static int lastack(void)
 	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (read(c, b, 1) != 0)
 		return fail("lastack: the server's FIN");
-	c2 = connect_from(0, LASTACK_PORT);
-	s2 = c2 < 0 ? -1 : accept(ls, NULL, NULL);
-	if (c2 < 0 || s2 < 0)
-		return fail("lastack: second connection");
-	if (close(s) != 0)
-		return fail("lastack: close of the first server socket");
-	setsockopt(s2, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(c2, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (write(s2, "y", 1) != 1 || read(c2, b, 1) != 1 || b[0] != 'y' ||
-	    write(c2, "z", 1) != 1 || read(s2, b, 1) != 1 || b[0] != 'z')
-		return fail("lastack: the second connection after the first "
-			    "socket's close");
+	if (close_old_then_exchange("lastack", ls, 0, LASTACK_PORT, s))
+		return 1;
 	close(c);
-	close(c2);
-	close(s2);
 	close(ls);
 	printf("nettest: lastack: a socket closed after LAST-ACK ended left "
 	       "the next connection alone\n");
@@ -303,7 +328,7 @@ static int lastack(void)
 static int reuse_half_closed(int ls)
 {
 	struct timeval tv = { .tv_sec = 5 };
-	int c, s, c2, s2;
+	int c, s;
 	char b;
 
 	c = connect_from(REUSE_CLIENT, REUSE_SERVER);
@@ -318,21 +343,8 @@ static int reuse_half_closed(int ls)
 	if (read(s, &b, 1) != 0)
 		return fail("reuse: half-closed: the client's end of file");
 	usleep(1500 * 1000);
-	c2 = connect_from(REUSE_CLIENT, REUSE_SERVER);
-	s2 = c2 < 0 ? -1 : accept(ls, NULL, NULL);
-	if (c2 < 0 || s2 < 0)
-		return fail("reuse: half-closed: second connection");
-	if (close(s) != 0)
-		return fail("reuse: half-closed: old socket, close");
-	setsockopt(s2, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(c2, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (write(s2, "y", 1) != 1 || read(c2, &b, 1) != 1 || b != 'y' ||
-	    write(c2, "z", 1) != 1 || read(s2, &b, 1) != 1 || b != 'z')
-		return fail("reuse: half-closed: the new connection after the "
-			    "old socket's close");
-	close(c2);
-	close(s2);
-	return 0;
+	return close_old_then_exchange("reuse: half-closed", ls, REUSE_CLIENT,
+				       REUSE_SERVER, s);
 }
 
 /*

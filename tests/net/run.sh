@@ -11,6 +11,22 @@ net_free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# net_step_check LOG STEP PATTERN NAME: the guest ended with status 0 and
+# its line "nettest: STEP: ..." matches PATTERN: pass with that line; else
+# fail NAME with the step's line, or QEMU's reason when there is none.
+net_step_check() {
+	local log=$1 step=$2 re=$3 name=$4 why
+	if [ "$GUEST_STATUS" = 0 ] && grep -q "^nettest: $step: $re" "$log"; then
+		t_pass "net: $(sed -n "s/\r\$//; s/^nettest: $step: //p" "$log")"
+	else
+		why=$(grep -m1 "^nettest: $step" "$log" | tr -d '\r')
+		t_fail "net: $name" "${why:-$QEMU_WHY}"
+		show_log "$log" 20
+	fi
+}
+
+# net_loopback_test: nettest over 127.0.0.1 in one boot. First
+# "loopback": 1 MiB through a TCP connection to itself, and UDP.
 # Then "reuse": a client reconnects from the same port to a server whose
 # side is in TIME-WAIT (net/lwip/tcp_reuse.c), also while the server's
 # socket is still open (shut with SHUT_WR), and a connect to a closed
@@ -20,7 +36,7 @@ net_free_port() {
 # socket whose connection ended in LAST-ACK after it read the end of file
 # closes without touching the next connection (net/lwip/patches/).
 net_loopback_test() {
-	local log=$logs/net-loopback.log why
+	local log=$logs/net-loopback.log
 	qemu_boot 60 "$log" -M q35 -m 256M -smp 2 -kernel "$(net_elf)" \
 		-append "-- loopback reuse churn 3000"
 	if grep -q '^nettest: loopback tcp 1048576 bytes identical, udp ok' "$log"; then
@@ -37,28 +53,15 @@ net_loopback_test() {
 		t_fail "net: 3000 connections closed by the server first" \
 			"$(grep -m1 '^nettest: churn' "$log" | tr -d '\r')"
 	fi
-	if [ "$GUEST_STATUS" = 0 ] &&
-		grep -q '^nettest: reuse: .* past TIME-WAIT in .*closed port: Connection refused' "$log"; then
-		t_pass "net: $(sed -n 's/\r$//; s/^nettest: reuse: //p' "$log")"
-	else
-		why=$(grep -m1 '^nettest: reuse' "$log" | tr -d '\r')
-		t_fail "net: a port reused past TIME-WAIT, ECONNREFUSED" \
-			"${why:-$QEMU_WHY}"
-		show_log "$log" 20
-	fi
+	net_step_check "$log" reuse '.* past TIME-WAIT in .*closed port: Connection refused' \
+		"a port reused past TIME-WAIT, ECONNREFUSED"
 	t_console_clean "net[loopback]" "$log"
 	# One vCPU: "lastack" orders its steps by priority (see nettest.c).
 	log=$logs/net-lastack.log
 	qemu_boot 60 "$log" -M q35 -m 128M -smp 1 -kernel "$(net_elf)" \
 		-append "-- lastack"
-	if [ "$GUEST_STATUS" = 0 ] && grep -q '^nettest: lastack: ' "$log"; then
-		t_pass "net: $(sed -n 's/\r$//; s/^nettest: lastack: //p' "$log")"
-	else
-		why=$(grep -m1 '^nettest: lastack' "$log" | tr -d '\r')
-		t_fail "net: a socket closed after its LAST-ACK ended" \
-			"${why:-$QEMU_WHY}"
-		show_log "$log" 20
-	fi
+	net_step_check "$log" lastack '.*left the next connection alone' \
+		"a socket closed after its LAST-ACK ended"
 	t_console_clean "net[lastack]" "$log"
 }
 
