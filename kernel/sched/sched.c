@@ -42,7 +42,7 @@
  * threads it wakes itself (see pick_cpu). */
 #define UTIL_ONE 1024
 #define UTIL_TAU_NS (8 * NSEC_PER_MSEC)
-#define UTIL_PACK (UTIL_ONE * 3 / 4)
+#define UTIL_PACK (UTIL_ONE * 15 / 16)
 #define PACK_QUEUE 16
 
 static bool running;
@@ -204,7 +204,7 @@ static struct cpu *find_idle(struct cpu *self)
 
 /*
  * Where a thread that just became ready should go: its pinned CPU; for a
- * wake-up, the waking CPU itself while that has been less than 3/4 busy
+ * wake-up, the waking CPU itself while that has been under 15/16 busy
  * and has fewer than PACK_QUEUE threads waiting;
  * its last CPU when that is idle; any idle CPU; else its last CPU (the
  * cache may still be warm), or the least loaded one for a new thread.
@@ -276,6 +276,19 @@ static void make_ready(struct thread *t, struct cpu *c, bool packed)
 	 * runner so that it arms its slice. */
 	kick = c->is_idle || !cur || t->prio > cur->prio ||
 	       (t->prio == cur->prio && !c->rq.slice_end);
+	/*
+	 * But a thread of the same priority woken on the waker's own CPU
+	 * waits for the waker to block, or for the slice armed here to
+	 * end: preempted at once, the waker would often still hold the lock
+	 * the woken thread wants first (lwIP's core lock, for one), and the
+	 * two would take turns blocking on it.
+	 */
+	if (kick && c == this_cpu() && !c->is_idle && cur &&
+	    t->prio == cur->prio) {
+		c->rq.slice_end = time_ns() + SLICE_NS;
+		rearm(c);
+		kick = false;
+	}
 	spare = !c->is_idle && t->pin < 0 && !packed;
 	spin_unlock(&c->rq.lock);
 	if (kick)

@@ -16,6 +16,7 @@
 #include <kernel/kernel.h>
 #include <kernel/sync.h>
 #include <kernel/thread.h>
+#include <kernel/time.h>
 
 #include "sched_internal.h"
 
@@ -83,21 +84,48 @@ void kmutex_init(struct kmutex *m)
 	m->owner = NULL;
 }
 
+/*
+ * While the owner runs on another CPU, it will likely release the mutex
+ * sooner than a sleep and a wake-up (an IPI) would take: spin for up to
+ * MUTEX_SPIN_NS first, as Linux's mutexes do. The owner's fields are only
+ * a hint here: a thread that has since ended may be read (its memory
+ * stays mapped), which at worst ends the spin early or late.
+ */
+#define MUTEX_SPIN_NS (20 * NSEC_PER_USEC)
+
+static void spin_while_owner_runs(struct kmutex *m, struct thread *owner)
+{
+	uint64_t end = time_ns() + MUTEX_SPIN_NS;
+
+	while (__atomic_load_n(&m->owner, __ATOMIC_RELAXED) == owner &&
+	       __atomic_load_n(&owner->on_cpu, __ATOMIC_RELAXED) &&
+	       time_ns() < end)
+		cpu_relax();
+}
+
 int kmutex_lock_until(struct kmutex *m, uint64_t deadline)
 {
 	struct thread *self = thread_self();
+	bool spun = false;
 
 	for (;;) {
 		uint64_t flags = waitq_lock(&m->wq);
+		struct thread *owner = m->owner;
 
-		if (!m->owner) {
+		if (!owner) {
 			m->owner = self;
 			spin_unlock_irqrestore(&m->wq.lock, flags);
 			return 0;
 		}
-		if (m->owner == self)
+		if (owner == self)
 			panic("mutex %p: locked twice by thread %s", (void *)m,
 			      self->name);
+		if (!spun && owner->on_cpu && owner->cpu != self->cpu) {
+			spin_unlock_irqrestore(&m->wq.lock, flags);
+			spin_while_owner_runs(m, owner);
+			spun = true;
+			continue;
+		}
 		if (waitq_sleep(&m->wq, flags, deadline) < 0) {
 			/* The deadline passed; one last try, so that a
 			 * release at the same moment is not missed. */
