@@ -4,14 +4,16 @@
 # first HTTP 200, sizes, memory floor, requests/s and latency with wrk.
 #
 #   bench/echo.sh [--runs N] [--accel tcg|kvm] [--build DIR] [--skip-linux]
-#                 [--seconds N] [--out DIR]
+#                 [--seconds N] [--wrk-runs N] [--out DIR]
 #
 # bench/README.md describes the method. --build DIR: an existing meson
 # build directory (DIR/apps/echo-server/echo-server.elf and its boot
 # code), measured as it is; the native server is built from the source
 # tree DIR was configured from. By default build/ of this tree is built.
 # --runs: boots per configuration for the start-up times (default 5);
-# --seconds: length of each wrk run (default 10); --out: where the
+# --seconds: length of each wrk run (default 10); --wrk-runs: wrk runs
+# per guest, vCPU count and mode, in one boot, of which the median counts
+# (default 3: a single run varies by a factor of two here); --out: where the
 # results text and the SVG chart go (default bench/results/).
 #
 # Every QEMU run, wrk run and client is bounded by a timeout. QEMU: user
@@ -28,17 +30,19 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 runs=5
 seconds=10
+wrk_runs=3
 build=""
 out=$top/bench/results
 linux=1
 args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--build | --seconds | --out)
+	--build | --seconds | --wrk-runs | --out)
 		[ $# -ge 2 ] || die "echo: $1 needs a value"
 		case "$1" in
 		--build) build=$(cd "$2" && pwd) || die "echo: no directory $2" ;;
 		--seconds) seconds=$2 ;;
+		--wrk-runs) wrk_runs=$2 ;;
 		--out) out=$2 ;;
 		esac
 		shift 2
@@ -49,7 +53,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 bench_args ${args[@]+"${args[@]}"}
-case "$runs$seconds" in *[!0-9]* | "") die "echo: --runs and --seconds take numbers" ;; esac
+case "$runs$seconds$wrk_runs" in *[!0-9]* | "") die "echo: --runs, --seconds and --wrk-runs take numbers" ;; esac
+[ "$wrk_runs" -ge 1 ] && [ "$wrk_runs" -le 9 ] || die "echo: --wrk-runs takes 1 to 9"
 [ "$runs" -ge 1 ] && [ "$runs" -le 50 ] || die "echo: --runs takes 1 to 50"
 [ "$seconds" -ge 1 ] && [ "$seconds" -le 120 ] || die "echo: --seconds takes 1 to 120"
 for t in wrk gnuplot python3 tar; do
@@ -374,10 +379,33 @@ wrk_run() {
 	}'
 }
 
+# wrk_median MODE: wrk_runs runs; prints the run with the median req/s
+# ("req/s p50 p99 errors"), with errors summed over all runs, then the
+# single runs' req/s.
+wrk_median() {
+	local i all=""
+	for i in $(seq "$wrk_runs"); do
+		all+="$(wrk_run "$1")"$'\n'
+	done
+	echo -n "$all" | awk -v n="$wrk_runs" '
+	{ rps[NR] = $1; line[NR] = $0; err += $4; singles = singles " " $1 }
+	END {
+		for (i = 1; i <= NR; i++)
+			for (j = i + 1; j <= NR; j++)
+				if (rps[j] + 0 < rps[i] + 0) {
+					t = rps[i]; rps[i] = rps[j]; rps[j] = t
+					t = line[i]; line[i] = line[j]; line[j] = t
+				}
+		split(line[int((NR + 1) / 2)], m, " ")
+		printf "%s %s %s %d%s\n", m[1], m[2], m[3], err, singles
+	}'
+}
+
 say
 say "wrk -t2 -c32 -d${seconds}s --latency through QEMU's user network (hostfwd), q35, 256 MiB; latency in ms (load at start: $(load))"
 say "  keep-alive: wrk's default; close: -H 'Connection: close' (a new connection per request)"
-printf '  %-28s %5s %-10s %9s %8s %8s %7s\n' guest vCPUs mode "req/s" p50 p99 errors | tee -a "$res"
+say "  req/s: the median of $wrk_runs runs in one boot (the single runs follow), p50 and p99 of that run; errors: all runs'"
+printf '  %-28s %5s %-10s %9s %8s %8s %7s  %s\n' guest vCPUs mode "req/s" p50 p99 errors "single runs" | tee -a "$res"
 guests="seabios"
 [ "$linux" = 1 ] && guests="seabios linux"
 for smp in 1 4; do
@@ -391,14 +419,30 @@ for smp in 1 4; do
 			continue
 		fi
 		for mode in keep-alive close; do
-			read -r rps p50 p99 err < <(wrk_run "$mode")
-			printf '  %-28s %5d %-10s %9s %8s %8s %7s\n' "$name" "$smp" \
-				"$mode" "$rps" "$p50" "$p99" "$err" | tee -a "$res"
+			read -r rps p50 p99 err singles < <(wrk_median "$mode")
+			printf '  %-28s %5d %-10s %9s %8s %8s %7s  %s\n' "$name" "$smp" \
+				"$mode" "$rps" "$p50" "$p99" "$err" "$singles" | tee -a "$res"
 			echo "$guest $smp $mode $rps" >>"$work/rps.dat"
 		done
 		vm_stop
 	done
 done
+if [ "$linux" = 1 ]; then
+	for smp in 1 4; do
+		for mode in keep-alive close; do
+			awk -v s="$smp" -v m="$mode" '
+			$2 == s && $3 == m { r[$1] = $4 }
+			END {
+				if (r["seabios"] == "" || r["linux"] == "" || r["linux"] == "n/a" || r["seabios"] == "n/a") {
+					printf "  requests/s target (1.5x the Linux guest), %d vCPU %s: not measured\n", s, m
+					exit
+				}
+				x = r["seabios"] / r["linux"]
+				printf "  requests/s target (1.5x the Linux guest), %d vCPU %s: %.2fx, %s\n", s, m, x, (x >= 1.5 ? "met" : "missed")
+			}' "$work/rps.dat" | tee -a "$res"
+		done
+	done
+fi
 say "  load average at the end: $(load)"
 
 # --- chart --------------------------------------------------------------------

@@ -287,39 +287,27 @@ err_invalid:
 	return 1;
 }
 
-static bool in_ranges16(const uint16_t (*t)[2], size_t n, uint32_t r)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r < t[mid][0])
-			hi = mid;
-		else if (r > t[mid][1])
-			lo = mid + 1;
-		else
-			return true;
+/* Binary searches of the sorted, disjoint [lo, hi] ranges of a table. */
+#define DEFINE_IN_RANGES(name, type)                                           \
+	static bool name(const type(*t)[2], size_t n, uint32_t r)              \
+	{                                                                      \
+		size_t lo = 0, hi = n;                                         \
+                                                                               \
+		while (lo < hi) {                                              \
+			size_t mid = lo + (hi - lo) / 2;                       \
+                                                                               \
+			if (r < t[mid][0])                                     \
+				hi = mid;                                      \
+			else if (r > t[mid][1])                                \
+				lo = mid + 1;                                  \
+			else                                                   \
+				return true;                                   \
+		}                                                              \
+		return false;                                                  \
 	}
-	return false;
-}
 
-static bool in_ranges32(const uint32_t (*t)[2], size_t n, uint32_t r)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r < t[mid][0])
-			hi = mid;
-		else if (r > t[mid][1])
-			lo = mid + 1;
-		else
-			return true;
-	}
-	return false;
-}
+DEFINE_IN_RANGES(in_ranges16, uint16_t)
+DEFINE_IN_RANGES(in_ranges32, uint32_t)
 
 bool go_isprint(uint32_t r)
 {
