@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +36,7 @@ struct conn {
 	/* the body of the current request */
 	struct http_body body;
 	bool expect, wrote_continue, head_sent;
+	int64_t rcv_ms; /* the socket's SO_RCVTIMEO, ms; 0: none set */
 };
 
 static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -102,18 +103,16 @@ static void refuse(int fd, const char *remote, const char *why)
 	quiet = 0;
 }
 
+/* Each send may wait ECHO_READ_TIMEOUT_MS (SO_SNDTIMEO, set when the
+ * connection is accepted): EAGAIN is that timeout. */
 static bool send_all(struct conn *c, const void *p, size_t n)
 {
 	const char *s = p;
 
 	while (n > 0) {
-		struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
-		ssize_t w;
+		ssize_t w = send(c->fd, s, n, 0);
 
-		if (poll(&pfd, 1, ECHO_READ_TIMEOUT_MS) <= 0)
-			return false;
-		w = send(c->fd, s, n, 0);
-		if (w < 0 && (errno == EINTR || errno == EAGAIN))
+		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
 			return false;
@@ -121,6 +120,28 @@ static bool send_all(struct conn *c, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return true;
+}
+
+/*
+ * Wait at most ms in the next recv (SO_RCVTIMEO), changing the socket's
+ * setting only when it differs: waits of more than 2 s are rounded up to
+ * whole seconds, so that every request's idle wait (60 s) is the same
+ * one and costs no call. A blocking recv with a timeout, rather than
+ * poll and recv, because poll in lwIP sets up and takes down a wait
+ * (and a semaphore) each time.
+ */
+static void recv_timeout(struct conn *c, int64_t ms)
+{
+	struct timeval tv;
+
+	if (ms > 2000)
+		ms = (ms + 999) / 1000 * 1000;
+	if (ms == c->rcv_ms)
+		return;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000 * 1000);
+	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0)
+		c->rcv_ms = ms;
 }
 
 /*
@@ -155,13 +176,11 @@ static int fill(struct conn *c, int64_t deadline)
 	}
 	for (;;) {
 		int64_t left = deadline - now_ms();
-		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 		ssize_t n;
 
 		if (left <= 0)
 			return -1;
-		if (poll(&pfd, 1, (int)left) == 0)
-			return -1;
+		recv_timeout(c, left);
 		n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
 		if (n > 0) {
 			c->len += (size_t)n;
@@ -503,21 +522,22 @@ out_free:
 /* Close after the reply went out: stop sending, then read (and drop)
  * what the client still sends for a moment, so that unread request bytes
  * do not turn the close into a reset that loses the reply. */
-static void close_lingering(int fd)
+static void close_lingering(struct conn *c)
 {
 	char sink[4096];
 	int64_t deadline = now_ms() + 500;
 
-	shutdown(fd, SHUT_WR);
+	shutdown(c->fd, SHUT_WR);
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int64_t left = deadline - now_ms();
 
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0 ||
-		    recv(fd, sink, sizeof(sink), 0) <= 0)
+		if (left <= 0)
+			break;
+		recv_timeout(c, left);
+		if (recv(c->fd, sink, sizeof(sink), 0) <= 0)
 			break;
 	}
-	close(fd);
+	close(c->fd);
 }
 
 static void *conn_thread(void *arg)
@@ -525,7 +545,7 @@ static void *conn_thread(void *arg)
 	struct conn *c = arg;
 
 	serve_conn(c);
-	close_lingering(c->fd);
+	close_lingering(c);
 	free(c->buf);
 	free(c);
 	pthread_mutex_lock(&conns_lock);
@@ -538,6 +558,7 @@ static void *conn_thread(void *arg)
 int echo_serve(int port)
 {
 	struct sockaddr_in a = { 0 };
+	struct timeval send_tv = { .tv_sec = ECHO_READ_TIMEOUT_MS / 1000 };
 	pthread_attr_t attr;
 	int ls, one = 1, accept_delay = 0;
 
@@ -598,6 +619,8 @@ int echo_serve(int port)
 		c->fd = fd;
 		memcpy(c->remote, remote, sizeof(remote));
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_tv,
+			   sizeof(send_tv));
 		pthread_mutex_lock(&conns_lock);
 		conns_active++;
 		pthread_mutex_unlock(&conns_lock);
