@@ -146,7 +146,8 @@ _Static_assert(sizeof(struct virtio_net_hdr) == 12, "virtio_net_hdr size");
 #define VNET_POLL_NS (5 * NSEC_PER_MSEC)
 #define VNET_LOG_INTERVAL_NS (1 * NSEC_PER_SEC)
 
-#define VNET_PRIO (THREAD_PRIO_DEFAULT + 4)
+/* The apps' own priority, as lwIP's tcpip thread (lwipopts.h says why). */
+#define VNET_PRIO (THREAD_PRIO_DEFAULT)
 
 enum vnet_intr_mode {
 	VNET_INTR_MSIX,	       /* config, rx and tx each with a vector */

@@ -198,7 +198,7 @@ static int loopback(void)
 struct thread;
 struct thread *thread_self(void);
 int thread_set_priority(struct thread *t, int prio);
-#define PRIO_ABOVE_TCPIP 28 /* lwipopts.h: TCPIP_THREAD_PRIO 24 */
+#define PRIO_ABOVE_TCPIP 28 /* lwipopts.h: TCPIP_THREAD_PRIO 16 */
 #define PRIO_DEFAULT 16
 
 static double ms_since(const struct timespec *t0)

@@ -102,7 +102,7 @@
 /* Threads and mailboxes. */
 #define TCPIP_THREAD_NAME "tcpip"
 #define TCPIP_THREAD_STACKSIZE (64 * 1024)
-#define TCPIP_THREAD_PRIO 24
+#define TCPIP_THREAD_PRIO 16
 #define TCPIP_MBOX_SIZE 1024
 #define DEFAULT_THREAD_STACKSIZE (64 * 1024)
 #define DEFAULT_THREAD_PRIO 16
