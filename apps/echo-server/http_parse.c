@@ -210,6 +210,18 @@ static size_t next_lf(struct http_parser *p, const char *buf, size_t len)
 	return (size_t)(nl - buf);
 }
 
+/* The next line's LF in *lf (HTTP_HEAD_OK); HTTP_HEAD_MORE when it has
+ * not come yet, HTTP_HEAD_TOO_LARGE when the head passes its limit. */
+static enum http_head_result next_line(struct http_parser *p, const char *buf,
+				       size_t len, size_t *lf)
+{
+	*lf = next_lf(p, buf, len);
+	if (*lf == NO_LF)
+		return len > HTTP_HEAD_MAX ? HTTP_HEAD_TOO_LARGE
+					   : HTTP_HEAD_MORE;
+	return *lf + 1 > HTTP_HEAD_MAX ? HTTP_HEAD_TOO_LARGE : HTTP_HEAD_OK;
+}
+
 enum http_head_result http_parse_head(struct http_parser *p, char *buf,
 				      size_t len)
 {
@@ -218,12 +230,9 @@ enum http_head_result http_parse_head(struct http_parser *p, char *buf,
 
 	while (p->state != HEAD_DONE) {
 		if (p->state == HEAD_LINE || p->last_lf == NO_LF) {
-			lf = next_lf(p, buf, len);
-			if (lf == NO_LF)
-				return len > HTTP_HEAD_MAX ? HTTP_HEAD_TOO_LARGE
-							   : HTTP_HEAD_MORE;
-			if (lf + 1 > HTTP_HEAD_MAX)
-				return HTTP_HEAD_TOO_LARGE;
+			r = next_line(p, buf, len, &lf);
+			if (r != HTTP_HEAD_OK)
+				return r;
 			e = line_end(buf, p->pos, lf);
 			if (p->state == HEAD_LINE) {
 				r = request_line(p, buf, e);
@@ -252,12 +261,9 @@ enum http_head_result http_parse_head(struct http_parser *p, char *buf,
 		if (p->last_lf + 1 >= len)
 			return HTTP_HEAD_MORE;
 		if (buf[p->last_lf + 1] == ' ' || buf[p->last_lf + 1] == '\t') {
-			lf = next_lf(p, buf, len);
-			if (lf == NO_LF)
-				return len > HTTP_HEAD_MAX ? HTTP_HEAD_TOO_LARGE
-							   : HTTP_HEAD_MORE;
-			if (lf + 1 > HTTP_HEAD_MAX)
-				return HTTP_HEAD_TOO_LARGE;
+			r = next_line(p, buf, len, &lf);
+			if (r != HTTP_HEAD_OK)
+				return r;
 			p->last_lf = lf;
 			p->scan = lf + 1;
 			continue;
